@@ -1,0 +1,1 @@
+"""Hail publications API: the shared layer (auth, errors, models, domain, data access)."""

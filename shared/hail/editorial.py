@@ -1,0 +1,33 @@
+"""Editorial HTML: sanitised on write with nh3 (Ammonia), and its plain text for search."""
+
+import html
+
+import nh3
+
+ALLOWED_TAGS = {"b", "i", "p", "a", "h3", "h4", "blockquote", "ul", "li", "br"}
+ALLOWED_ATTRIBUTES = {"a": {"href"}}
+URL_SCHEMES = ("http:", "https:", "mailto:")
+
+
+def _keep_safe_href(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "a" and attribute == "href":
+        # Only absolute http(s) and mailto URLs: no relative, javascript: or data: links.
+        return value if value.strip().lower().startswith(URL_SCHEMES) else None
+    return value
+
+
+def sanitise(raw: str) -> str:
+    return nh3.clean(
+        raw,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={s.rstrip(":") for s in URL_SCHEMES},
+        link_rel=None,
+        strip_comments=True,
+        attribute_filter=_keep_safe_href,
+    )
+
+
+def plain_text(clean_html: str) -> str:
+    """The text a reader sees, without markup (used for search)."""
+    return " ".join(html.unescape(nh3.clean(clean_html, tags=set())).split())

@@ -1,0 +1,1 @@
+"""HTTP routers, one per endpoint group (each Lambda function includes its own)."""

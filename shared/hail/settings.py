@@ -1,0 +1,28 @@
+"""Settings, validated once per cold start from the environment (see template.yaml)."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    table_name: str = Field(min_length=1)
+    token_issuer: str = Field(min_length=1)
+    token_audience: str = Field(min_length=1)
+    audience_claim: Literal["aud", "client_id"] = "aud"
+    scope_prefix: str = ""
+    jwks_url: str = Field(min_length=1)
+    public_base_url: str = ""
+    # Adds X-Db-Round-Trips / X-Db-Items-Read to responses (local runs and the benchmark).
+    expose_db_stats: bool = False
+    clock_skew_seconds: int = 5
+    max_body_bytes: int = 1024 * 1024
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]  # values come from the environment

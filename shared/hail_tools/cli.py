@@ -1,0 +1,166 @@
+"""The `hail` command: local tokens, demo data and administration.
+
+    hail token USER [--scope "a b"] [--ttl SECONDS]
+    hail seed
+    hail admin org create ORG --name NAME
+    hail admin member add ORG USER --role ROLE
+    hail admin member remove ORG USER
+    hail admin style add STYLE --name NAME [--description D] [--preview-url URL]
+    hail admin style offer ORG STYLE [--unavailable]
+
+Administration talks to whatever AWS endpoint is configured: the embedded one while
+`make run` runs (found through .local/endpoint), or a real account (AWS_PROFILE or the
+usual AWS variables, with --table naming the stack's DataTable).
+"""
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from hail_tools import LOCAL_DIR, keys
+
+ROLES = ("owner", "admin", "publisher", "editor", "viewer")
+
+
+def _use_aws(table: str | None) -> None:
+    """Point the shared layer at the right account and table before it is used."""
+    endpoint_file = LOCAL_DIR / "endpoint"
+    if "AWS_ENDPOINT_URL" not in os.environ and endpoint_file.exists():
+        os.environ["AWS_ENDPOINT_URL"] = endpoint_file.read_text().strip()
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+    os.environ["TABLE_NAME"] = table or os.environ.get("TABLE_NAME", "DataTable")
+    # The token settings are not used by administration, but the settings model wants them.
+    os.environ.setdefault("TOKEN_ISSUER", keys.ISSUER)
+    os.environ.setdefault("TOKEN_AUDIENCE", keys.AUDIENCE)
+    os.environ.setdefault("JWKS_URL", "file:///dev/null")
+
+
+def _token(args: argparse.Namespace) -> str:
+    return keys.mint_token(args.user, scope=args.scope, ttl=args.ttl)
+
+
+def _seed(args: argparse.Namespace) -> str:
+    from hail_tools import demo
+
+    return "\n".join(demo.seed()) or "nothing to do"
+
+
+def _org_create(args: argparse.Namespace) -> str:
+    from hail import storage
+
+    storage.put_organisation(args.org, args.name)
+    return f"organisation {args.org} saved"
+
+
+def _member_add(args: argparse.Namespace) -> str:
+    from hail import storage
+
+    if storage.get_organisation(args.org) is None:
+        raise SystemExit(f"error: no organisation '{args.org}'")
+    storage.set_member(args.org, args.user, args.role)
+    return f"{args.user} is now {args.role} of {args.org}"
+
+
+def _member_remove(args: argparse.Namespace) -> str:
+    from hail import storage
+
+    storage.set_member(args.org, args.user, None)
+    return f"{args.user} removed from {args.org}"
+
+
+def _style_add(args: argparse.Namespace) -> str:
+    from hail import storage
+
+    storage.put_style(args.style, args.name, args.description, args.preview_url)
+    return f"style {args.style} saved"
+
+
+def _style_offer(args: argparse.Namespace) -> str:
+    from hail import storage
+
+    storage.set_org_style(args.org, args.style, not args.unavailable)
+    state = "not yet available" if args.unavailable else "available"
+    return f"style {args.style} is {state} to {args.org}"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hail", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--table", help="DynamoDB table (default: $TABLE_NAME or DataTable)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    token = commands.add_parser("token", help="print an access token the local server accepts")
+    token.add_argument("user")
+    token.add_argument("--scope", default=keys.DEFAULT_SCOPE)
+    token.add_argument("--ttl", type=int, default=3600, help="seconds; negative = expired")
+    token.set_defaults(run=_token, aws=False)
+
+    seed = commands.add_parser("seed", help="load the demo data")
+    seed.set_defaults(run=_seed, aws=True)
+
+    admin = commands.add_parser("admin", help="organisations, members and styles")
+    kinds = admin.add_subparsers(dest="kind", required=True)
+
+    org = kinds.add_parser("org").add_subparsers(dest="action", required=True)
+    create = org.add_parser("create", help="create or rename an organisation")
+    create.add_argument("org")
+    create.add_argument("--name", required=True)
+    create.set_defaults(run=_org_create, aws=True)
+
+    member = kinds.add_parser("member").add_subparsers(dest="action", required=True)
+    add = member.add_parser("add", help="add a member, or change their role")
+    add.add_argument("org")
+    add.add_argument("user")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.set_defaults(run=_member_add, aws=True)
+    remove = member.add_parser("remove", help="remove a member")
+    remove.add_argument("org")
+    remove.add_argument("user")
+    remove.set_defaults(run=_member_remove, aws=True)
+
+    style = kinds.add_parser("style").add_subparsers(dest="action", required=True)
+    style_add = style.add_parser("add", help="add or change a style in the catalogue")
+    style_add.add_argument("style")
+    style_add.add_argument("--name", required=True)
+    style_add.add_argument("--description", default="")
+    style_add.add_argument("--preview-url", default="")
+    style_add.set_defaults(run=_style_add, aws=True)
+    offer = style.add_parser("offer", help="offer a style to an organisation")
+    offer.add_argument("org")
+    offer.add_argument("style")
+    offer.add_argument("--unavailable", action="store_true", help="offer it as 'coming soon'")
+    offer.set_defaults(run=_style_offer, aws=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.aws:
+        _use_aws(args.table)
+    run: Callable[[argparse.Namespace], str] = args.run
+    try:
+        print(run(args))
+    except Exception as exc:  # one clear line instead of a traceback
+        print(f"error: {_describe(exc)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _describe(exc: Exception) -> str:
+    from botocore.exceptions import BotoCoreError, ClientError
+    from hail.errors import HailError
+
+    if isinstance(exc, HailError):
+        return exc.message
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', 'AWS error')}: {error.get('Message', '')}".strip()
+    if isinstance(exc, BotoCoreError):
+        return f"cannot reach AWS ({exc})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

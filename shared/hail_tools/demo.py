@@ -1,0 +1,109 @@
+"""The demo data `make run` loads (fixed ids, listed in the README)."""
+
+from hail import publications, storage
+from hail.models import PublicationCreate
+
+STYLES = [
+    ("magazine", "Magazine", "A photographic awesomeness", "https://hail.to/styles/magazine"),
+    (
+        "newsletter",
+        "Newsletter",
+        "Clean and simple, for regular news",
+        "https://hail.to/styles/newsletter",
+    ),
+    (
+        "yearbook",
+        "Yearbook",
+        "Great for large publications, including tag-based browsing and more",
+        "https://hail.to/styles/yearbook",
+    ),
+]
+ORGANISATIONS = {
+    "demo-school": ("Demo School", {"magazine": True, "newsletter": True, "yearbook": False}),
+    "other-school": ("Other School", {"magazine": True, "newsletter": True}),
+}
+MEMBERS = [
+    ("demo-school", "alice", "owner"),
+    ("demo-school", "paula", "publisher"),
+    ("demo-school", "eddie", "editor"),
+    ("demo-school", "vera", "viewer"),
+    ("other-school", "oscar", "owner"),
+]
+PUBLICATIONS = [
+    (
+        "demo-school",
+        "paula",
+        "welcome1",
+        {
+            "title": "Welcome back!",
+            "editorial": "<p>A warm welcome to the new school year. <b>Term starts Monday.</b></p>",
+            "due_date": "2026-09-01",
+            "status": "published",
+            "style_id": "magazine",
+        },
+    ),
+    (
+        "demo-school",
+        "paula",
+        "sports01",
+        {
+            "title": "Sports day results",
+            "editorial": "<h3>Athletics</h3><ul><li>Blue house won the relay</li></ul>",
+            "due_date": "2026-10-15",
+            "status": "published",
+            "style_id": "newsletter",
+        },
+    ),
+    (
+        "demo-school",
+        "eddie",
+        "camp2026",
+        {
+            "title": "Year 9 Camp",
+            "editorial": "<p>We had the best time!</p>",
+            "due_date": "2026-12-05",
+            "status": "unpublished",
+            "style_id": "newsletter",
+        },
+    ),
+    (
+        "demo-school",
+        "eddie",
+        "draft001",
+        {
+            "editorial": "<p>Ideas for the spring issue.</p>",
+            "status": "unpublished",
+            "style_id": "magazine",
+        },
+    ),
+    (
+        "other-school",
+        "oscar",
+        "othnews1",
+        {"title": "Other School News", "status": "published", "style_id": "magazine"},
+    ),
+]
+
+
+def seed() -> list[str]:
+    """Load the demo data; running it again changes nothing already there."""
+    done = []
+    for style_id, name, description, preview_url in STYLES:
+        storage.put_style(style_id, name, description, preview_url)
+    for org_id, (name, styles) in ORGANISATIONS.items():
+        storage.put_organisation(org_id, name)
+        for style_id, available in styles.items():
+            storage.set_org_style(org_id, style_id, available)
+        done.append(f"organisation {org_id}")
+    for org_id, user_id, role in MEMBERS:
+        storage.set_member(org_id, user_id, role)
+        done.append(f"{role} {user_id} of {org_id}")
+    for org_id, user_id, pub_id, fields in PUBLICATIONS:
+        try:
+            publications.create(
+                user_id, org_id, PublicationCreate.model_validate(fields), publication_id=pub_id
+            )
+            done.append(f"publication {pub_id}")
+        except storage.IdTaken:
+            pass
+    return done
