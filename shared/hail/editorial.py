@@ -1,6 +1,7 @@
 """Editorial HTML: sanitised on write with nh3 (Ammonia), and its plain text for search."""
 
 import html
+import re
 
 import nh3
 
@@ -9,11 +10,15 @@ ALLOWED_ATTRIBUTES = {"a": {"href"}}
 URL_SCHEMES = ("http:", "https:", "mailto:")
 
 
+_BLOCK = re.compile(r"</?(?:p|h3|h4|blockquote|ul|li|br)\b[^>]*>", re.IGNORECASE)
+
+
 def _keep_safe_href(tag: str, attribute: str, value: str) -> str | None:
-    if tag == "a" and attribute == "href":
-        # Only absolute http(s) and mailto URLs: no relative, javascript: or data: links.
-        return value if value.strip().lower().startswith(URL_SCHEMES) else None
-    return value
+    """Only a[href], and only absolute http(s) and mailto URLs (no relative, javascript: or
+    data: links). Ammonia's generic attributes (title, lang) are dropped as well."""
+    if tag == "a" and attribute == "href" and value.strip().lower().startswith(URL_SCHEMES):
+        return value
+    return None
 
 
 def sanitise(raw: str) -> str:
@@ -30,4 +35,5 @@ def sanitise(raw: str) -> str:
 
 def plain_text(clean_html: str) -> str:
     """The text a reader sees, without markup (used for search)."""
-    return " ".join(html.unescape(nh3.clean(clean_html, tags=set())).split())
+    spaced = _BLOCK.sub(" ", clean_html)
+    return " ".join(html.unescape(nh3.clean(spaced, tags=set())).split())

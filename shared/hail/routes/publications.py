@@ -1,9 +1,9 @@
-"""/v1/publications/{id}: get, edit, watch and unwatch."""
+"""/v1/publications/{id}: get, edit, watch, unwatch and preview."""
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from hail import hal, publications
+from hail import hal, preview, publications
 from hail.api import base_url, reader, writer
 from hail.auth import Principal
 from hail.models import PublicationFields
@@ -44,3 +44,15 @@ async def watch(id: str, user: Principal = Depends(writer)) -> Response:
 async def unwatch(id: str, user: Principal = Depends(writer)) -> Response:
     publications.watch(user.user_id, id, watching=False)
     return Response(status_code=204)
+
+
+@router.get("/v1/publications/{id}/preview", status_code=201)
+async def create_preview(id: str, request: Request, user: Principal = Depends(reader)) -> Response:
+    base = base_url(request)
+    made = preview.create(user.user_id, id, base, preview.clock())
+    links = {
+        "self": {"href": f"{base}/v1/publications/{id}/preview"},
+        "publication": {"href": f"{base}/v1/publications/{id}"},
+    }
+    body = {"url": made.url, "expires_at": made.expires_at}
+    return hal.resource(request, body, links, 201, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,93 @@
+"""What API Gateway and the handlers answer outside the happy path: unknown routes,
+unsupported methods, and the request/round-trip budgets of each endpoint."""
+
+import pytest
+
+ALLOWED = {
+    "/v1/organisations/demo-school/styles": "GET",
+    "/v1/organisations/demo-school/publications": "GET, POST",
+    "/v1/organisations/demo-school/publications/count": "GET",
+    "/v1/publications/camp2026": "GET, PUT",
+    "/v1/publications/camp2026/watch": "DELETE, POST",
+}
+
+
+@pytest.mark.parametrize("path", sorted(ALLOWED))
+def test_an_unsupported_method_is_405_with_allow(api, path):
+    response = api("PATCH", path, json={})
+    assert response.status == 405
+    assert sorted(a.strip() for a in response.header("allow").split(",")) == sorted(
+        ALLOWED[path].split(", ")
+    )
+    assert response.json()["error"]["error_code"] == "METHOD_NOT_ALLOWED"
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/v1", "/v2/publications/x", "/v1/publications", "/v1/publications/x/y/z"]
+)
+def test_an_unknown_route_is_404_in_the_envelope(api, path):
+    response = api("GET", path)
+    assert response.status == 404
+    assert response.json() == {"error": {"message": "No such resource.", "error_code": "NOT_FOUND"}}
+    problem = api("GET", path, headers={"Accept": "application/problem+json"})
+    assert problem.header("content-type") == "application/problem+json"
+    assert problem.json()["status"] == 404
+
+
+@pytest.fixture
+def counted(api, monkeypatch):
+    from hail.settings import get_settings
+
+    monkeypatch.setenv("EXPOSE_DB_STATS", "true")
+    get_settings.cache_clear()
+    yield api
+    get_settings.cache_clear()
+
+
+def stats(response) -> tuple[int, int]:
+    return int(response.header("x-db-round-trips")), int(response.header("x-db-items-read"))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "budget"),
+    [
+        ("GET", "/v1/organisations/demo-school/styles", None, 2),
+        ("GET", "/v1/organisations/demo-school/publications?limit=2", None, 2),
+        ("GET", "/v1/organisations/demo-school/publications/count", None, 1),
+        ("GET", "/v1/organisations/demo-school/publications/count?status=published", None, 1),
+        (
+            "POST",
+            "/v1/organisations/demo-school/publications",
+            {"title": "x", "status": "unpublished", "style_id": "magazine"},
+            2,
+        ),
+        ("GET", "/v1/publications/camp2026", None, 1),
+        ("PUT", "/v1/publications/camp2026", {"title": "y", "style_id": "magazine"}, 2),
+        ("PUT", "/v1/publications/welcome1", {"status": "unpublished"}, 2),
+        ("POST", "/v1/publications/camp2026/watch", None, 2),
+        ("DELETE", "/v1/publications/camp2026/watch", None, 2),
+    ],
+)
+def test_round_trip_budget(counted, method, path, body, budget):
+    response = counted(method, path, json=body)
+    assert response.status < 300
+    round_trips, _ = stats(response)
+    assert round_trips <= budget
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_a_page_reads_at_most_limit_plus_one(counted, limit):
+    response = counted("GET", f"/v1/organisations/demo-school/publications?limit={limit}")
+    round_trips, items = stats(response)
+    # the caller's user item and organisation item, then at most limit + 1 publications
+    assert (round_trips, items) == (2, 2 + min(limit + 1, 4))
+
+
+def test_a_count_reads_two_items_whatever_the_size(counted):
+    for _ in range(3):
+        counted(
+            "POST",
+            "/v1/organisations/demo-school/publications",
+            json={"title": "x", "status": "unpublished", "style_id": "magazine"},
+        )
+    assert stats(counted("GET", "/v1/organisations/demo-school/publications/count")) == (1, 2)
