@@ -1,0 +1,316 @@
+"""`make bench`: what each endpoint costs, measured through the real handlers.
+
+With 10,000 publications in one organisation (on moto, in-process), it prints
+1. per endpoint: DynamoDB round trips and items read per request, as the responses
+   themselves report them (X-Db-Round-Trips / X-Db-Items-Read), and
+2. the per-request time of GET /v1/publications/{id} through the real Lambda handler,
+   beside an empty FastAPI + Mangum route wrapped the same way, measured side by side;
+3. cold-start import time of each function beside the empty app.
+"""
+
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+N_PUBLICATIONS = 10_000
+ORG = "/v1/organisations/demo-school"
+
+
+def _environment(keys_dir: Path) -> None:
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="eu-west-1",
+        POWERTOOLS_METRICS_DISABLED="true",
+        POWERTOOLS_LOG_LEVEL="WARNING",
+        POWERTOOLS_TRACE_DISABLED="true",
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    os.environ["HAIL_KEYS_DIR"] = str(keys_dir)
+
+
+def _load_publications(count: int) -> None:
+    """Write `count` publications straight into the table, as the API would have."""
+    from hail import storage
+    from hail.editorial import plain_text
+
+    rng = random.Random(42)  # noqa: S311 - made-up data, not secrets
+    words = ["camp", "sport", "music", "art", "science", "trip", "news", "term", "award", "open", "day", "fair"]
+    style = {"id": "magazine", "name": "Magazine", "description": "", "preview_url": ""}
+    client = storage.client()
+    table = os.environ["TABLE_NAME"]
+    published = 0
+    batch: list[dict] = []
+    for i in range(count):
+        status = "published" if rng.random() < 0.6 else "unpublished"
+        published += status == "published"
+        title = " ".join(rng.choice(words).capitalize() for _ in range(3)) + f" {i}"
+        editorial = f"<p>Issue {i}: {' '.join(rng.choice(words) for _ in range(30))}</p>"
+        due = (
+            None
+            if rng.random() < 0.2
+            else f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        )
+        pub = {
+            "id": f"b{i:07d}",
+            "org_id": "demo-school",
+            "title": title,
+            "editorial": editorial,
+            "search_text": f"{title} {plain_text(editorial)}".casefold(),
+            "due_date": f"{due} 00:00:00" if due else None,
+            "custom_css_url": None,
+            "status": status,
+            "number_of_articles": 0,
+            "style": style,
+            "featured_article": None,
+            "created_at": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d} 10:00:00.{i:06d}",
+            "created_by": "paula",
+            "version": 1,
+            "watchers": {"paula"},
+            "unwatchers": set(),
+        }
+        batch.append({"PutRequest": {"Item": storage._publication_item(pub)}})
+        if len(batch) == 25:
+            client.batch_write_item(RequestItems={table: batch})
+            batch = []
+    if batch:
+        client.batch_write_item(RequestItems={table: batch})
+    client.update_item(
+        TableName=table,
+        Key={"pk": {"S": "ORG#demo-school"}, "sk": {"S": "ORG"}},
+        UpdateExpression="ADD n_published :p, n_unpublished :u",
+        ExpressionAttributeValues={
+            ":p": {"N": str(published)},
+            ":u": {"N": str(count - published)},
+        },
+    )
+
+
+def _cost_table(gateway: Any, token: str) -> list[tuple[str, int, str, str, str]]:
+    headers = {"Authorization": token}
+    rows = []
+
+    def measure(label: str, method: str, path: str, body: Any = None) -> Any:
+        start = time.perf_counter()
+        response = gateway.request(method, path, headers=headers, json=body)
+        elapsed = (time.perf_counter() - start) * 1000
+        rows.append(
+            (
+                label,
+                response.status,
+                response.header("x-db-round-trips") or "-",
+                response.header("x-db-items-read") or "-",
+                f"{elapsed:.1f}",
+            )
+        )
+        return response
+
+    measure("GET styles", "GET", f"{ORG}/styles")
+    first = measure("GET list limit=20", "GET", f"{ORG}/publications?limit=20")
+    link = first.header("link")
+    next_path = link[1 : link.index(">")].split("127.0.0.1:0", 1)[-1] if link else None
+    if next_path:
+        next_path = next_path[next_path.index("/v1/") :]
+        measure("GET list page 2 (cursor)", "GET", next_path)
+    measure("GET list limit=200", "GET", f"{ORG}/publications?limit=200")
+    measure("GET list status=published", "GET", f"{ORG}/publications?limit=20&status=published")
+    measure("GET list order=title", "GET", f"{ORG}/publications?limit=20&order=title")
+    measure(
+        "GET list order=due_date|desc", "GET", f"{ORG}/publications?limit=20&order=due_date|desc"
+    )
+    measure("GET list offset=100 (skip)", "GET", f"{ORG}/publications?limit=20&offset=100")
+    measure("GET list search=award", "GET", f"{ORG}/publications?limit=20&search=award")
+    measure("GET list search=no-match", "GET", f"{ORG}/publications?limit=20&search=zzzz")
+    measure("GET list, no limit (too long)", "GET", f"{ORG}/publications")
+    measure("GET count", "GET", f"{ORG}/publications/count")
+    measure("GET count status=published", "GET", f"{ORG}/publications/count?status=published")
+    measure("GET count search=award", "GET", f"{ORG}/publications/count?search=award")
+    created = measure(
+        "POST create",
+        "POST",
+        f"{ORG}/publications",
+        {"title": "Bench", "status": "unpublished", "style_id": "magazine"},
+    ).json()
+    measure("GET publication", "GET", f"/v1/publications/{created['id']}")
+    measure("PUT publication (title)", "PUT", f"/v1/publications/{created['id']}", {"title": "B2"})
+    measure(
+        "PUT publication (publish)",
+        "PUT",
+        f"/v1/publications/{created['id']}",
+        {"status": "published"},
+    )
+    measure("POST watch", "POST", f"/v1/publications/{created['id']}/watch")
+    measure("DELETE watch", "DELETE", f"/v1/publications/{created['id']}/watch")
+    return rows
+
+
+def _empty_handler() -> Any:
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+    from hail.api import create_app, lambda_handler
+
+    app: FastAPI = create_app()
+
+    @app.get("/v1/publications/{id}")
+    async def empty(id: str) -> JSONResponse:
+        return JSONResponse({"id": id})
+
+    return lambda_handler(app)
+
+
+def _latency(gateway: Any, token: str, publication_id: str, rounds: int = 400) -> list[tuple]:
+    """GET publication through the real handler, and the same request to an empty app,
+    alternated so both see the same machine state."""
+    from hail_tools import template as tpl
+    from hail_tools.gateway import LambdaContext
+
+    function = tpl.functions(gateway.template)["PublicationsFunction"]
+    real = gateway._handler("PublicationsFunction")
+    empty = _empty_handler()
+    event = gateway._event(
+        "GET",
+        f"/v1/publications/{publication_id}",
+        "",
+        [("Authorization", token), ("Host", "127.0.0.1")],
+        b"",
+        "127.0.0.1",
+        "bench",
+    )
+    event.update(resource="/v1/publications/{id}", pathParameters={"id": publication_id})
+    context = LambdaContext(function, gateway.context, "bench")
+    timings: dict[str, list[float]] = {
+        "GET publication (real handler)": [],
+        "empty FastAPI+Mangum route": [],
+    }
+    for handler in (real, empty):  # warm both
+        assert handler(event, context)["statusCode"] == 200
+    for _ in range(rounds):
+        for label, handler in (
+            ("GET publication (real handler)", real),
+            ("empty FastAPI+Mangum route", empty),
+        ):
+            start = time.perf_counter()
+            handler(event, context)
+            timings[label].append((time.perf_counter() - start) * 1000)
+    rows = []
+    for label, values in timings.items():
+        values.sort()
+        rows.append(
+            (
+                label,
+                f"{statistics.median(values):.2f}",
+                f"{values[int(len(values) * 0.95)]:.2f}",
+                f"{statistics.mean(values):.2f}",
+            )
+        )
+    return rows
+
+
+def _import_times() -> list[tuple[str, str]]:
+    """Cold start is import time: each function's module imported in a fresh interpreter."""
+    env = {
+        **os.environ,
+        "TABLE_NAME": "t",
+        "TOKEN_ISSUER": "i",
+        "TOKEN_AUDIENCE": "a",
+        "JWKS_URL": "https://x/jwks.json",
+    }
+    probes = {
+        "empty FastAPI+Mangum app": "import fastapi, mangum; fastapi.FastAPI()",
+    }
+    for function in sorted((REPO / "functions").iterdir()):
+        app = function / "app.py"
+        if app.exists():
+            probes[f"functions/{function.name}"] = (
+                "import importlib.util as u; "
+                f"s = u.spec_from_file_location('app', {str(app)!r}); "
+                "m = u.module_from_spec(s); s.loader.exec_module(m)"
+            )
+    rows = []
+    for label, code in probes.items():
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, env=env)
+            runs.append((time.perf_counter() - start) * 1000)
+        rows.append((label, f"{min(runs):.0f}"))
+    return rows
+
+
+def _print(title: str, header: tuple[str, ...], rows: list[tuple]) -> None:
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(c) for c in row) + " |")
+
+
+def main() -> None:
+    # The empty app publishes no metrics; Powertools warns about that on every call.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    with tempfile.TemporaryDirectory() as tmp:
+        _environment(Path(tmp))
+        from hail_tools import demo, keys
+        from hail_tools import template as tpl
+        from hail_tools.gateway import LocalGateway
+        from moto import mock_aws
+
+        local = keys.ensure_keys(Path(tmp))
+        with mock_aws():
+            import boto3
+
+            template = tpl.load_template()
+            context = tpl.make_context(
+                template,
+                {
+                    "TokenIssuer": keys.ISSUER,
+                    "TokenAudience": keys.AUDIENCE,
+                    "JwksUrl": local.jwks_url,
+                    "PublicBaseUrl": "http://127.0.0.1:0",
+                },
+                "eu-west-1",
+            )
+            tpl.create_resources(template, context, boto3.client("dynamodb"), boto3.client("sqs"))
+            os.environ["EXPOSE_DB_STATS"] = "true"
+            gateway = LocalGateway(template, context)
+            os.environ["EXPOSE_DB_STATS"] = "true"
+            demo.seed()
+            start = time.perf_counter()
+            _load_publications(N_PUBLICATIONS)
+            loaded = time.perf_counter() - start
+            token = "Bearer " + keys.mint_token("paula")
+            print(
+                f"# Benchmark: {N_PUBLICATIONS:,} publications in demo-school "
+                f"(loaded in {loaded:.0f} s; moto stands in for DynamoDB, so times are "
+                "for the code path, not for AWS)"
+            )
+            _print(
+                "DynamoDB cost per request (from the responses' own counts)",
+                ("endpoint", "status", "round trips", "items read", "ms (moto)"),
+                _cost_table(gateway, token),
+            )
+            _print(
+                "GET /v1/publications/{id}: real handler vs empty route (400 alternating calls)",
+                ("handler", "median ms", "p95 ms", "mean ms"),
+                _latency(gateway, token, "welcome1"),
+            )
+    _print(
+        "Cold start: import time in a fresh interpreter (best of 3)",
+        ("module", "ms"),
+        _import_times(),
+    )
+    worker = REPO / "bench" / "worker.py"
+    if worker.exists():
+        subprocess.run([sys.executable, "-m", "bench.worker"], check=True, cwd=REPO)
+
+
+if __name__ == "__main__":
+    main()

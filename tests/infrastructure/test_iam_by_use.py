@@ -1,0 +1,115 @@
+"""Each function's IAM allows exactly the AWS calls its routes really make.
+
+The calls are observed, not guessed: every route is exercised through the local gateway
+while botocore reports each call, and each call is checked against that function's
+policy statements in template.yaml."""
+
+from collections import defaultdict
+
+import boto3
+import pytest
+from hail_tools import template as tpl
+from test_template import TEMPLATE, _statements, allowed
+
+ACCOUNT, REGION = "123456789012", "eu-west-1"
+NEW = {"title": "IAM", "status": "unpublished", "style_id": "magazine"}
+
+# One request per route (method, path template) that succeeds and exercises its writes.
+SCENARIOS: dict[tuple[str, str], tuple[str, str, dict | None]] = {
+    ("GET", "/v1/organisations/{id}/styles"): ("GET", "/v1/organisations/demo-school/styles", None),
+    ("GET", "/v1/organisations/{id}/publications"): (
+        "GET",
+        "/v1/organisations/demo-school/publications?limit=2&search=a",
+        None,
+    ),
+    ("GET", "/v1/organisations/{id}/publications/count"): (
+        "GET",
+        "/v1/organisations/demo-school/publications/count?search=a",
+        None,
+    ),
+    ("POST", "/v1/organisations/{id}/publications"): (
+        "POST",
+        "/v1/organisations/demo-school/publications",
+        NEW,
+    ),
+    ("GET", "/v1/publications/{id}"): ("GET", "/v1/publications/camp2026", None),
+    ("PUT", "/v1/publications/{id}"): (
+        "PUT",
+        "/v1/publications/camp2026",
+        {"status": "published", "style_id": "magazine"},
+    ),
+    ("POST", "/v1/publications/{id}/watch"): ("POST", "/v1/publications/camp2026/watch", None),
+    ("DELETE", "/v1/publications/{id}/watch"): ("DELETE", "/v1/publications/camp2026/watch", None),
+    ("GET", "/v1/publications/{id}/preview"): ("GET", "/v1/publications/camp2026/preview", None),
+    ("GET", "/p/{id}"): ("GET", "/p/welcome1", None),
+}
+
+
+def _required(operation: str, params: dict, table_arns: dict[str, str]) -> list[tuple[str, str]]:
+    """(IAM action, resource ARN) pairs one call needs."""
+
+    def arn(table: str, index: str | None = None) -> str:
+        base = table_arns[table]
+        return f"{base}/index/{index}" if index else base
+
+    if operation == "TransactWriteItems":
+        kinds = {
+            "Put": "PutItem",
+            "Update": "UpdateItem",
+            "Delete": "DeleteItem",
+            "ConditionCheck": "ConditionCheckItem",
+        }
+        return [
+            (f"dynamodb:{kinds[kind]}", arn(item[kind]["TableName"]))
+            for item in params["TransactItems"]
+            for kind in item
+        ]
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        return [(f"dynamodb:{operation}", arn(t)) for t in params["RequestItems"]]
+    return [(f"dynamodb:{operation}", arn(params["TableName"], params.get("IndexName")))]
+
+
+def test_each_function_may_make_the_calls_it_makes(seeded, token, aws):
+    # Given every DynamoDB call reported as it is made, by function
+    calls: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+    current: list[str] = []
+
+    def record(model, params, **_):
+        calls[current[0]].append((model.name, params))
+
+    boto3._get_default_session()._session.register("before-parameter-build.dynamodb", record)
+    from hail import storage
+
+    storage.reset()
+    routes = [r for r in tpl.routes(TEMPLATE) if r.method != "ANY"]
+    missing = [(r.method, r.path) for r in routes if (r.method, r.path) not in SCENARIOS]
+    assert not missing, f"add a scenario for {missing}"
+
+    # When each route is exercised
+    for route in routes:
+        method, path, body = SCENARIOS[(route.method, route.path)]
+        current[:] = [route.function]
+        user = "paula"
+        response = seeded.request(method, path, headers={"Authorization": token(user)}, json=body)
+        assert response.status < 300, (method, path, response.text)
+
+    # Then each call is allowed by that function's own policy
+    context = tpl.make_context(TEMPLATE, region=REGION)
+    table_arns = {
+        aws.names[logical]: f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{aws.names[logical]}"
+        for logical in aws.tables
+    }
+    for function_id, made in calls.items():
+        statements = _statements(function_id, context)
+        for operation, params in made:
+            assert operation != "Scan"
+            for action, resource in _required(operation, params, table_arns):
+                assert allowed(statements, action, resource), (function_id, action, resource)
+
+
+@pytest.mark.parametrize("function_id", ["PublicationsFunction"])
+def test_read_only_routes_cannot_query_indexes_they_do_not_need(function_id):
+    context = tpl.make_context(TEMPLATE, region=REGION)
+    statements = _statements(function_id, context)
+    index_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/DataTable/index/org-created"
+    assert not allowed(statements, "dynamodb:Query", index_arn)

@@ -1,0 +1,170 @@
+"""template.yaml against the code: routes, environment, IAM, tables and indexes.
+
+The deployed system is what template.yaml says; these tests fail when the code and the
+template drift apart."""
+
+import fnmatch
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+from hail.settings import Settings
+from hail.storage import ListQuery
+from hail_tools import template as tpl
+
+TEMPLATE = tpl.load_template()
+RESOURCES = TEMPLATE["Resources"]
+API_FUNCTIONS = sorted({r.function for r in tpl.routes(TEMPLATE)})
+REPO = Path(__file__).resolve().parents[2]
+
+
+def load_app(function_id: str, gateway) -> object:
+    function = tpl.functions(TEMPLATE)[function_id]
+    spec = importlib.util.spec_from_file_location(f"infra_{function_id}", function.handler_file)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("function_id", API_FUNCTIONS)
+def test_the_template_routes_are_exactly_what_the_app_serves(gateway, function_id):
+    app = load_app(function_id, gateway).app  # type: ignore[attr-defined]
+    served = {
+        (method, route.path)
+        for route in app.state.api_routes
+        for method in route.methods - {"HEAD"}
+    }
+    declared = {(r.method, r.path) for r in tpl.routes(TEMPLATE) if r.function == function_id}
+    assert {d for d in declared if d[0] != "ANY"} == served
+    # Every path also has a catch-all, so an unsupported method reaches the app (405 + Allow).
+    assert {p for _, p in served} == {p for m, p in declared if m == "ANY"}
+
+
+def test_every_path_is_served_by_one_function():
+    owners: dict[str, set[str]] = {}
+    for route in tpl.routes(TEMPLATE):
+        owners.setdefault(route.path, set()).add(route.function)
+    assert {p: f for p, f in owners.items() if len(f) > 1} == {}
+
+
+def test_every_api_event_uses_the_one_rest_api():
+    for route in tpl.routes(TEMPLATE):
+        event = RESOURCES[route.function]["Properties"]["Events"][route.event]
+        assert event["Properties"]["RestApiId"] == {"Ref": "HailApi"}, route
+
+
+@pytest.mark.parametrize("function_id", API_FUNCTIONS)
+def test_each_api_function_has_every_required_setting(function_id):
+    env = tpl.functions(TEMPLATE)[function_id].environment
+    required = {
+        name.upper() for name, field in Settings.model_fields.items() if field.is_required()
+    }
+    assert required <= set(env)
+
+
+def test_every_setting_the_code_reads_is_known_to_the_template_or_has_a_default():
+    env = set()
+    for function in tpl.functions(TEMPLATE).values():
+        env |= set(function.environment)
+    for name, field in Settings.model_fields.items():
+        assert name.upper() in env or not field.is_required(), name
+
+
+def test_gateway_responses_put_api_gateway_errors_in_the_envelope():
+    responses = RESOURCES["HailApi"]["Properties"]["GatewayResponses"]
+    for kind in (
+        "MISSING_AUTHENTICATION_TOKEN",
+        "THROTTLED",
+        "REQUEST_TOO_LARGE",
+        "UNAUTHORIZED",
+        "ACCESS_DENIED",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    ):
+        templates = responses[kind]["ResponseTemplates"]
+        assert '"error_code"' in templates["application/json"], kind
+        assert '"error_code"' in templates["application/problem+json"], kind
+    assert responses["THROTTLED"]["ResponseParameters"]["Headers"]["Retry-After"] == "'1'"
+    assert responses["UNAUTHORIZED"]["ResponseParameters"]["Headers"]["WWW-Authenticate"] == (
+        "'Bearer'"
+    )
+
+
+def test_the_indexes_the_data_access_queries_exist_with_its_keys():
+    table = RESOURCES["DataTable"]["Properties"]
+    indexes = {
+        gsi["IndexName"]: tuple(k["AttributeName"] for k in gsi["KeySchema"])
+        for gsi in table["GlobalSecondaryIndexes"]
+    }
+    used = set()
+    for order in ("created_date", "title", "due_date"):
+        for status in (None, "published"):
+            name, partition, _, sort = ListQuery("org", order=order, status=status).index
+            assert indexes[name] == (partition, sort)
+            used.add(name)
+    assert used == set(indexes), "an index nobody queries costs a write per publication"
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert [k["AttributeName"] for k in table["KeySchema"]] == ["pk", "sk"]
+
+
+def test_no_request_path_scans():
+    for path in (REPO / "shared" / "hail").rglob("*.py"):
+        assert not re.search(r"\.scan\(|\"scan\"|'scan'", path.read_text()), path
+
+
+def test_only_the_data_access_imports_boto3():
+    allowed = {"storage.py", "queue.py"}
+    for path in (REPO / "shared" / "hail").rglob("*.py"):
+        if path.name not in allowed:
+            assert not re.search(r"^\s*(import|from) boto", path.read_text(), re.M), path
+    for path in (REPO / "functions").rglob("*.py"):
+        assert "boto" not in path.read_text(), path
+
+
+# -------------------------------------------------------------------- IAM ---
+
+
+def _statements(function_id: str, context) -> list[dict]:
+    policies = RESOURCES[function_id]["Properties"].get("Policies") or []
+    statements = []
+    for policy in policies:
+        assert isinstance(policy, dict) and "Statement" in policy, (
+            f"{function_id}: use explicit statements (least privilege), not policy templates"
+        )
+        statements += tpl.resolve(policy["Statement"], context)
+    return statements
+
+
+def allowed(statements: list[dict], action: str, resource: str) -> bool:
+    for statement in statements:
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        resources = (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
+        if (
+            statement.get("Effect") == "Allow"
+            and action in actions
+            and any(fnmatch.fnmatchcase(resource, r) for r in resources)
+        ):
+            return True
+    return False
+
+
+def test_no_function_may_scan_or_use_wildcards():
+    context = tpl.make_context(TEMPLATE)
+    for function_id in tpl.functions(TEMPLATE):
+        for statement in _statements(function_id, context):
+            actions = (
+                statement["Action"]
+                if isinstance(statement["Action"], list)
+                else [statement["Action"]]
+            )
+            assert "dynamodb:Scan" not in actions, function_id
+            assert not any(a.endswith("*") for a in actions), function_id
+            assert statement["Resource"] != "*", function_id
