@@ -1,0 +1,99 @@
+"""The API as a newcomer sees it: `make run`, then HTTP."""
+
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.e2e
+
+
+def test_ready_line_names_the_port_and_shows_a_curl(server):
+    ready = next(line for line in server.output if "Hail API ready on" in line)
+    assert ready.strip() == f"Hail API ready on {server.url} (demo data loaded)"
+    assert any(line.strip().startswith("curl ") for line in server.output)
+
+
+def test_the_demo_over_http(server):
+    # Styles
+    status, _, body = server.call("GET", "/v1/organisations/demo-school/styles")
+    assert status == 200
+    assert [s["id"] for s in json.loads(body)] == ["magazine", "newsletter", "yearbook"]
+    # Create, and its url points at this server
+    status, headers, body = server.call(
+        "POST",
+        "/v1/organisations/demo-school/publications",
+        user="paula",
+        body={"title": "E2E", "status": "unpublished", "style_id": "magazine"},
+    )
+    assert status == 201
+    created = json.loads(body)
+    assert created["url"] == f"{server.url}/p/{created['id']}"
+    assert headers["Location"] == f"{server.url}/v1/publications/{created['id']}"
+    # Paging through the list with the Link header
+    status, headers, body = server.call(
+        "GET", "/v1/organisations/demo-school/publications?limit=2&order=title"
+    )
+    assert status == 200 and len(json.loads(body)) == 2
+    next_url = headers["link"][1 : headers["link"].index(">")]
+    assert next_url.startswith(f"{server.url}/v1/organisations/demo-school/publications?")
+    # Edit and watch
+    status, _, body = server.call(
+        "PUT", f"/v1/publications/{created['id']}", user="paula", body={"status": "published"}
+    )
+    assert status == 200 and json.loads(body)["status"] == "published"
+    status, _, body = server.call("DELETE", f"/v1/publications/{created['id']}/watch", user="paula")
+    assert (status, body) == (204, b"")
+
+
+def test_errors_over_http(server):
+    status, headers, body = server.call("GET", "/v1/publications/camp2026", user=None)
+    assert status == 401 and headers["WWW-Authenticate"].startswith("Bearer")
+    assert json.loads(body)["error"]["error_code"] == "UNAUTHORIZED"
+    expired = server.token("alice", "--ttl", "-60")
+    status, _, _ = server.call(
+        "GET",
+        "/v1/publications/camp2026",
+        user=None,
+        headers={"Authorization": f"Bearer {expired}"},
+    )
+    assert status == 401
+    status, _, body = server.call("GET", "/nowhere")
+    assert status == 404 and json.loads(body)["error"]["error_code"] == "NOT_FOUND"
+    status, headers, _ = server.call("PATCH", "/v1/publications/camp2026", body={})
+    assert status == 405 and headers["Allow"] == "GET, PUT"
+
+
+def test_hail_admin_changes_the_running_server(server):
+    run = [
+        str(REPO / ".venv/bin/hail"),
+        "admin",
+        "member",
+        "add",
+        "demo-school",
+        "newbie",
+        "--role",
+        "viewer",
+    ]
+    out = subprocess.run(run, capture_output=True, text=True, cwd=REPO, check=False)
+    assert out.returncode == 0, out.stderr
+    assert server.call("GET", "/v1/organisations/demo-school/styles", user="newbie")[0] == 200
+    bad = subprocess.run(
+        [*run[:4], "no-such-org", "x", "--role", "viewer"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert bad.returncode != 0
+    assert bad.stderr.strip() == "error: no organisation 'no-such-org'"
+
+
+def test_ctrl_c_stops_everything(server):
+    os.killpg(server.process.pid, signal.SIGINT)
+    assert server.process.wait(timeout=30) in (0, 2, -signal.SIGINT, 130)
