@@ -2,7 +2,6 @@
 
 import pytest
 from botocore.exceptions import ClientError
-
 from hail import publications, storage
 
 NEW = {"title": "x", "status": "unpublished", "style_id": "magazine"}
