@@ -9,7 +9,7 @@ from collections import defaultdict
 import boto3
 import pytest
 from hail_tools import template as tpl
-from test_template import TEMPLATE, _statements, allowed
+from test_template_matches_code import TEMPLATE, _statements, allowed
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 NEW = {"title": "IAM", "status": "unpublished", "style_id": "magazine"}
