@@ -42,6 +42,16 @@ SCENARIOS: dict[tuple[str, str], tuple[str, str, dict | None]] = {
     ("DELETE", "/v1/publications/{id}/watch"): ("DELETE", "/v1/publications/camp2026/watch", None),
     ("GET", "/v1/publications/{id}/preview"): ("GET", "/v1/publications/camp2026/preview", None),
     ("GET", "/p/{id}"): ("GET", "/p/welcome1", None),
+    ("GET", "/v1/publications/{id}/connections"): (
+        "GET",
+        "/v1/publications/welcome1/connections",
+        None,
+    ),
+    ("POST", "/v1/publications/{id}/connections"): (
+        "POST",
+        "/v1/publications/welcome1/connections",
+        {"connection_id": "webhook-demo"},
+    ),
 }
 
 
@@ -64,6 +74,9 @@ def _required(operation: str, params: dict, table_arns: dict[str, str]) -> list[
             for item in params["TransactItems"]
             for kind in item
         ]
+    if "QueueUrl" in params:
+        queue = params["QueueUrl"].rstrip("/").rsplit("/", 1)[1]
+        return [(f"sqs:{operation}", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}")]
     if operation in ("BatchGetItem", "BatchWriteItem"):
         return [(f"dynamodb:{operation}", arn(t)) for t in params["RequestItems"]]
     return [(f"dynamodb:{operation}", arn(params["TableName"], params.get("IndexName")))]
@@ -77,10 +90,13 @@ def test_each_function_may_make_the_calls_it_makes(seeded, token, aws):
     def record(model, params, **_):
         calls[current[0]].append((model.name, params))
 
-    boto3._get_default_session()._session.register("before-parameter-build.dynamodb", record)
-    from hail import storage
+    session = boto3._get_default_session()._session
+    session.register("before-parameter-build.dynamodb", record)
+    session.register("before-parameter-build.sqs", record)
+    from hail import queue, storage
 
     storage.reset()
+    getattr(queue, "reset", lambda: None)()
     routes = [r for r in tpl.routes(TEMPLATE) if r.method != "ANY"]
     missing = [(r.method, r.path) for r in routes if (r.method, r.path) not in SCENARIOS]
     assert not missing, f"add a scenario for {missing}"
@@ -99,10 +115,13 @@ def test_each_function_may_make_the_calls_it_makes(seeded, token, aws):
         aws.names[logical]: f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{aws.names[logical]}"
         for logical in aws.tables
     }
+    assert any(op == "SendMessage" for op, _ in calls["ConnectionsFunction"]), "push must queue"
     for function_id, made in calls.items():
         statements = _statements(function_id, context)
         for operation, params in made:
             assert operation != "Scan"
+            if operation in ("GetQueueUrl",):
+                continue
             for action, resource in _required(operation, params, table_arns):
                 assert allowed(statements, action, resource), (function_id, action, resource)
 
