@@ -33,5 +33,8 @@ lint: install
 bench: install
 	@$(BIN)/python -m bench
 
+screenshots: install
+	@$(BIN)/python -m hail_tools.screenshots
+
 clean:
 	rm -rf $(VENV) .local .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -10,11 +10,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from mangum import Mangum
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hail import storage
 from hail.auth import CONNECTIONS, READ, WRITE, Principal, get_verifier
-from hail.errors import CODE_BY_STATUS, HailError, PayloadTooLarge, error_body
+from hail.errors import CODE_BY_STATUS, HailError, error_body
 from hail.observability import logger, metrics, tracer
 from hail.settings import get_settings
 
@@ -55,6 +56,9 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code if exc.status_code in CODE_BY_STATUS else 400
+    headers = dict(exc.headers or {})
+    if status == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
     messages = {
         404: "No such resource.",
         405: f"The {request.method} method is not allowed here.",
@@ -64,8 +68,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         status,
         CODE_BY_STATUS[status],
         messages.get(status, str(exc.detail)),
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.state.api_routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods - {"HEAD"})
 
 
 class RequestGuard:
@@ -105,18 +119,26 @@ class RequestGuard:
         if declared.isdigit() and int(declared) > limit:
             await reply(_too_large(accept, limit))
             return
-        received = 0
-
-        async def receive_limited() -> Message:
-            nonlocal received
+        # Lambda hands over the whole body at once: read it, check it, then replay it.
+        body, more = b"", True
+        while more:
             message = await receive()
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-            return message
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > limit:
+                await reply(_too_large(accept, limit))
+                return
+        replayed = False
+
+        async def receive_replayed() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
         try:
-            await self.app(scope, receive_limited, send_counted)
+            await self.app(scope, receive_replayed, send_counted)
             metrics.add_metric(name="DynamoDBRoundTrips", unit="Count", value=stats.round_trips)
         except Exception:
             context = scope.get("aws.context")
@@ -146,8 +168,10 @@ def create_app(*routers: Any) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(RequestGuard)
+    app.state.api_routes = []
     for router in routers:
         app.include_router(router)
+        app.state.api_routes.extend(router.routes)
     return app
 
 
@@ -158,6 +182,7 @@ TEXT_TYPES = [
     "application/problem+json",
     "application/javascript",
     "image/svg+xml",
+    "text/html",  # the viewer's pages (Mangum's own defaults are replaced by this list)
 ]
 
 

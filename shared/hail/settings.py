@@ -21,6 +21,14 @@ class Settings(BaseSettings):
     expose_db_stats: bool = False
     clock_skew_seconds: int = 5
     max_body_bytes: int = 1024 * 1024
+    # Pushes: the queue the connections function sends to, the table only the worker reads,
+    # attempts (= the queue's maxReceiveCount) and the first retry delay (doubled each time).
+    push_queue_url: str = ""
+    credentials_table_name: str = ""
+    push_max_attempts: int = Field(default=5, ge=1)
+    push_retry_base_seconds: float = Field(default=30, ge=0)
+    # Local development only: let pushes reach loopback, private and link-local addresses.
+    allow_private_webhooks: bool = False
 
 
 @lru_cache(maxsize=1)

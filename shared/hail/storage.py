@@ -7,6 +7,8 @@ One table (see docs/data-model.md). Items:
     STYLE#<id>   / STYLE   style catalogue entry: name, description, preview_url
     PUB#<id>     / PUB     publication, with the index keys org, org_status, by_created,
                            by_title and by_due (six GSIs serve every list order and filter)
+    ORG#<org>    / CONN#<id>   connection of the organisation (credentials: CredentialsTable)
+    PUB#<id>     / PUSH#<conn> push state of the publication to that connection
 
 Every call is counted (round trips and items read) for the request being served.
 """
@@ -304,27 +306,26 @@ def update_publication(old: dict, new: dict) -> None:
         }
     ]
     style_changed = old["style"]["id"] != new["style"]["id"]
-    if old["status"] != new["status"] or style_changed:
-        org_update: dict[str, Any] = {
-            "TableName": _table(),
-            "Key": _key("ORG", new["org_id"]),
-            "UpdateExpression": "ADD #old :minus, #new :one",
-            "ExpressionAttributeNames": {
-                "#old": f"n_{old['status']}",
-                "#new": f"n_{new['status']}",
-            },
-            "ExpressionAttributeValues": {
-                ":minus": {"N": "-1" if old["status"] != new["status"] else "0"},
-                ":one": {"N": "1" if old["status"] != new["status"] else "0"},
-            },
-        }
-        if style_changed:
-            org_update["ConditionExpression"] = "#styles.#style = :true"
-            org_update["ExpressionAttributeNames"].update(
-                {"#styles": "styles", "#style": new["style"]["id"]}
-            )
-            org_update["ExpressionAttributeValues"][":true"] = {"BOOL": True}
-        actions.append({"Update": org_update})
+    status_changed = old["status"] != new["status"]
+    org: dict[str, Any] = {
+        "TableName": _table(),
+        "Key": _key("ORG", new["org_id"]),
+        "ExpressionAttributeNames": {},
+        "ExpressionAttributeValues": {},
+    }
+    if style_changed:
+        org["ConditionExpression"] = "#styles.#style = :true"
+        org["ExpressionAttributeNames"].update({"#styles": "styles", "#style": new["style"]["id"]})
+        org["ExpressionAttributeValues"][":true"] = {"BOOL": True}
+    if status_changed:
+        org["UpdateExpression"] = "ADD #old :minus, #new :one"
+        org["ExpressionAttributeNames"].update(
+            {"#old": f"n_{old['status']}", "#new": f"n_{new['status']}"}
+        )
+        org["ExpressionAttributeValues"].update({":minus": {"N": "-1"}, ":one": {"N": "1"}})
+        actions.append({"Update": org})
+    elif style_changed:
+        actions.append({"ConditionCheck": org})
     try:
         _call("transact_write_items", TransactItems=actions)
     except ClientError as exc:
@@ -595,3 +596,462 @@ def set_org_style(org_id: str, style_id: str, available: bool) -> None:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             raise NotFound(f"No organisation with id '{org_id}'.") from exc
         raise
+
+
+# ------------------------------------------------------ previews and pages ---
+#
+#     PREVIEW#<sha256 of token>  / PREVIEW  publication_id, expires (epoch s), used, ttl
+#     SESSION#<sha256 of id>     / SESSION  publication_id, expires (epoch s), ttl
+#
+# Only hashes of tokens and session ids are stored. `ttl` lets DynamoDB delete old items;
+# expiry itself is always checked by the reads and writes below, never left to TTL.
+
+
+def put_preview(token_hash: str, publication_id: str, expires: int) -> None:
+    _call(
+        "put_item",
+        TableName=_table(),
+        Item=_dump(
+            {
+                "pk": f"PREVIEW#{token_hash}",
+                "sk": "PREVIEW",
+                "publication_id": publication_id,
+                "expires": expires,
+                "used": False,
+                "ttl": expires,
+            }
+        ),
+        ConditionExpression="attribute_not_exists(pk)",
+    )
+
+
+def spend_preview(
+    token_hash: str, publication_id: str, now: int, session_hash: str, session_expires: int
+) -> bool:
+    """Mark a preview token used and create the session it grants, in one transaction.
+    False (and nothing written) if the token is unknown, used, expired or for another
+    publication: of two simultaneous visits, exactly one gets the session."""
+    try:
+        _call(
+            "transact_write_items",
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": _table(),
+                        "Key": _key("PREVIEW", token_hash),
+                        "UpdateExpression": "SET #used = :true, #used_at = :now",
+                        "ConditionExpression": "attribute_exists(pk) AND #used = :false "
+                        "AND #expires > :now AND #pub = :pub",
+                        "ExpressionAttributeNames": {
+                            "#used": "used",
+                            "#used_at": "used_at",
+                            "#expires": "expires",
+                            "#pub": "publication_id",
+                        },
+                        "ExpressionAttributeValues": {
+                            ":true": {"BOOL": True},
+                            ":false": {"BOOL": False},
+                            ":now": {"N": str(now)},
+                            ":pub": {"S": publication_id},
+                        },
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": _table(),
+                        "Item": _dump(
+                            {
+                                "pk": f"SESSION#{session_hash}",
+                                "sk": "SESSION",
+                                "publication_id": publication_id,
+                                "expires": session_expires,
+                                "ttl": session_expires,
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ],
+        )
+    except ClientError as exc:
+        # A failed condition, or another visit with the same token written at this moment
+        # (TransactionConflict): either way this visit does not get a session.
+        if exc.response["Error"]["Code"] == "TransactionCanceledException":
+            return False
+        raise
+    return True
+
+
+def get_page(publication_id: str, session_hashes: Iterable[str]) -> tuple[dict | None, list[dict]]:
+    """A publication and the named preview sessions, in one BatchGetItem round trip."""
+    items = _batch_get([("PUB", publication_id), *(("SESSION", h) for h in session_hashes)])
+    pub = next((item for item in items if item["sk"] == "PUB"), None)
+    return _publication(pub), [item for item in items if item["sk"] == "SESSION"]
+
+
+# -------------------------------------------------- connections and pushes ---
+#
+#     ORG#<org> / CONN#<id>    connection: id, org_id, service, name, authorised,
+#                              authorised_name, configured, exception, exception_reason,
+#                              settings (the service's non-secret settings)
+#     PUB#<pub> / PUSH#<conn>  push state of a (publication, connection) pair: status
+#                              (pending|posted|failed|retrying), push_id, org_id, attempts,
+#                              last_successful_post, last_error, lease_until, updated_at
+#
+# One Query lists an organisation's connections, one a publication's push states; neither
+# kind carries index attributes, so no GSI sees them. Credentials are in CredentialsTable
+# (pk "<org>#<connection>", a `values` map), which only the push worker's role may read.
+
+ACTIVE_PUSH = ("pending", "retrying")
+
+
+class AlreadyPending(Exception):
+    """A push of this (publication, connection) pair is already pending."""
+
+
+def _credentials_table() -> str:
+    name = get_settings().credentials_table_name
+    if not name:
+        raise RuntimeError("CREDENTIALS_TABLE_NAME is not set.")
+    return name
+
+
+def _conn_key(org_id: str, connection_id: str) -> dict:
+    return {"pk": {"S": f"ORG#{org_id}"}, "sk": {"S": f"CONN#{connection_id}"}}
+
+
+def _push_key(publication_id: str, connection_id: str) -> dict:
+    return {"pk": {"S": f"PUB#{publication_id}"}, "sk": {"S": f"PUSH#{connection_id}"}}
+
+
+def _unkeyed(item: dict | None) -> dict | None:
+    return None if item is None else {k: v for k, v in item.items() if k not in ("pk", "sk")}
+
+
+def _failed_condition(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def _query_prefix(pk: str, prefix: str) -> list[dict]:
+    items: list[dict] = []
+    start = None
+    while True:
+        kwargs: dict[str, Any] = {
+            "TableName": _table(),
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}},
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        resp = _call("query", **kwargs)
+        items.extend(_unkeyed(_load(raw)) or {} for raw in resp["Items"])
+        start = resp.get("LastEvaluatedKey")
+        if not start:
+            return items
+
+
+def get_connection(org_id: str, connection_id: str) -> dict | None:
+    resp = _call("get_item", TableName=_table(), Key=_conn_key(org_id, connection_id))
+    return _unkeyed(_load(resp.get("Item")))
+
+
+def list_connections(org_id: str) -> list[dict]:
+    return _query_prefix(f"ORG#{org_id}", "CONN#")
+
+
+def put_connection(connection: dict, *, only_new: bool = False) -> bool:
+    """Write a connection (all of it); with only_new, False if it already exists."""
+    keys = _conn_key(connection["org_id"], connection["id"])
+    condition = {"ConditionExpression": "attribute_not_exists(pk)"} if only_new else {}
+    try:
+        _call("put_item", TableName=_table(), Item={**_dump(connection), **keys}, **condition)
+    except ClientError as exc:
+        if _failed_condition(exc):
+            return False
+        raise
+    return True
+
+
+def update_connection(org_id: str, connection_id: str, changes: dict) -> dict:
+    """Change some fields of an existing connection; the connection as it is now."""
+    names = {f"#a{i}": k for i, k in enumerate(changes)}
+    values = {f":v{i}": _ser.serialize(v) for i, v in enumerate(changes.values())}
+    sets = ", ".join(f"#a{i} = :v{i}" for i in range(len(changes)))
+    try:
+        resp = _call(
+            "update_item",
+            TableName=_table(),
+            Key=_conn_key(org_id, connection_id),
+            UpdateExpression=f"SET {sets}",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as exc:
+        if _failed_condition(exc):
+            raise NotFound(f"No connection '{connection_id}' in '{org_id}'.") from exc
+        raise
+    return _unkeyed(_load(resp["Attributes"])) or {}
+
+
+def delete_connection(org_id: str, connection_id: str) -> None:
+    try:
+        _call(
+            "delete_item",
+            TableName=_table(),
+            Key=_conn_key(org_id, connection_id),
+            ConditionExpression="attribute_exists(pk)",
+        )
+    except ClientError as exc:
+        if _failed_condition(exc):
+            raise NotFound(f"No connection '{connection_id}' in '{org_id}'.") from exc
+        raise
+
+
+def put_connection_in_exception(org_id: str, connection_id: str, reason: str, now: str) -> None:
+    """Flag a connection as needing to be authorised again (if it still exists)."""
+    try:
+        _call(
+            "update_item",
+            TableName=_table(),
+            Key=_conn_key(org_id, connection_id),
+            UpdateExpression="SET #exception = :true, #reason = :reason, #at = :now",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={
+                "#exception": "exception",
+                "#reason": "exception_reason",
+                "#at": "exception_at",
+            },
+            ExpressionAttributeValues={
+                ":true": {"BOOL": True},
+                ":reason": {"S": reason},
+                ":now": {"S": now},
+            },
+        )
+    except ClientError as exc:
+        if not _failed_condition(exc):
+            raise
+
+
+def _credentials_key(org_id: str, connection_id: str) -> dict:
+    return {"pk": {"S": f"{org_id}#{connection_id}"}}
+
+
+def put_credentials(org_id: str, connection_id: str, values: dict[str, str]) -> None:
+    item = {**_credentials_key(org_id, connection_id), "values": _ser.serialize(values)}
+    _call("put_item", TableName=_credentials_table(), Item=item)
+
+
+def get_credentials(org_id: str, connection_id: str) -> dict[str, str]:
+    resp = _call(
+        "get_item",
+        TableName=_credentials_table(),
+        Key=_credentials_key(org_id, connection_id),
+        ConsistentRead=True,
+    )
+    item = _load(resp.get("Item")) or {}
+    return dict(item.get("values", {}))
+
+
+def delete_credentials(org_id: str, connection_id: str) -> None:
+    _call(
+        "delete_item", TableName=_credentials_table(), Key=_credentials_key(org_id, connection_id)
+    )
+
+
+def push_states(publication_id: str) -> dict[str, dict]:
+    """The publication's push state per connection id."""
+    return {item["connection_id"]: item for item in _query_prefix(f"PUB#{publication_id}", "PUSH#")}
+
+
+def get_push(publication_id: str, connection_id: str) -> dict | None:
+    resp = _call(
+        "get_item",
+        TableName=_table(),
+        Key=_push_key(publication_id, connection_id),
+        ConsistentRead=True,
+    )
+    return _unkeyed(_load(resp.get("Item")))
+
+
+_PUSH_NAMES = {
+    "#status": "status",
+    "#push_id": "push_id",
+    "#updated": "updated_at",
+    "#lease": "lease_until",
+}
+
+
+def start_push(
+    publication_id: str,
+    connection_id: str,
+    *,
+    push_id: str,
+    org_id: str,
+    now: str,
+    stale_before: str,
+) -> dict | None:
+    """Make the pair `pending` under a new push id, unless a push of it is pending already
+    (one pending since before `stale_before` is taken to be lost). Of simultaneous calls
+    exactly one succeeds; the others raise AlreadyPending. Returns the item as it was
+    (None if the pair was never pushed), for undo_push."""
+    try:
+        resp = _call(
+            "update_item",
+            TableName=_table(),
+            Key=_push_key(publication_id, connection_id),
+            UpdateExpression="SET #status = :pending, #push_id = :push_id, #org = :org, "
+            "#conn = :conn, #attempts = :zero, #updated = :now REMOVE #lease",
+            ConditionExpression="attribute_not_exists(pk) OR #status <> :pending "
+            "OR #updated < :stale",
+            ExpressionAttributeNames={
+                **_PUSH_NAMES,
+                "#org": "org_id",
+                "#conn": "connection_id",
+                "#attempts": "attempts",
+            },
+            ExpressionAttributeValues={
+                ":pending": {"S": "pending"},
+                ":push_id": {"S": push_id},
+                ":org": {"S": org_id},
+                ":conn": {"S": connection_id},
+                ":zero": {"N": "0"},
+                ":now": {"S": now},
+                ":stale": {"S": stale_before},
+            },
+            ReturnValues="ALL_OLD",
+        )
+    except ClientError as exc:
+        if _failed_condition(exc):
+            raise AlreadyPending(connection_id) from exc
+        raise
+    return _load(resp.get("Attributes")) or None
+
+
+def undo_push(publication_id: str, connection_id: str, push_id: str, previous: dict | None) -> bool:
+    """Put the pair back as it was before start_push (`previous`), unless another push has
+    taken it since. False if it had."""
+    condition = {
+        "ConditionExpression": "#push_id = :push_id",
+        "ExpressionAttributeNames": {"#push_id": "push_id"},
+        "ExpressionAttributeValues": {":push_id": {"S": push_id}},
+    }
+    try:
+        if previous:
+            _call("put_item", TableName=_table(), Item=_dump(previous), **condition)
+        else:
+            key = _push_key(publication_id, connection_id)
+            _call("delete_item", TableName=_table(), Key=key, **condition)
+    except ClientError as exc:
+        if _failed_condition(exc):
+            return False
+        raise
+    return True
+
+
+def claim_push(
+    publication_id: str,
+    connection_id: str,
+    push_id: str,
+    *,
+    attempt: int,
+    now: str,
+    now_epoch: int,
+    lease_until: int,
+) -> str:
+    """Take a push for posting: "claimed"; "busy" if another delivery of it holds the lease;
+    "done" if it is finished or another push has replaced it (nothing to do)."""
+    try:
+        _call(
+            "update_item",
+            TableName=_table(),
+            Key=_push_key(publication_id, connection_id),
+            UpdateExpression="SET #attempts = :attempt, #lease = :lease, #updated = :now",
+            ConditionExpression="#push_id = :push_id AND #status IN (:pending, :retrying) "
+            "AND (attribute_not_exists(#lease) OR #lease < :epoch)",
+            ExpressionAttributeNames={**_PUSH_NAMES, "#attempts": "attempts"},
+            ExpressionAttributeValues={
+                ":attempt": {"N": str(attempt)},
+                ":lease": {"N": str(lease_until)},
+                ":now": {"S": now},
+                ":push_id": {"S": push_id},
+                ":pending": {"S": "pending"},
+                ":retrying": {"S": "retrying"},
+                ":epoch": {"N": str(now_epoch)},
+            },
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if not _failed_condition(exc):
+            raise
+        raw: Any = exc.response.get("Item")
+        old = _load(raw) or {}
+        if old.get("push_id") == push_id and old.get("status") in ACTIVE_PUSH:
+            return "busy"
+        return "done"
+    return "claimed"
+
+
+def finish_push(
+    publication_id: str,
+    connection_id: str,
+    push_id: str,
+    *,
+    status: str,
+    now: str,
+    error: str | None = None,
+) -> bool:
+    """Record the outcome of push `push_id` (posted, retrying or failed) and release its
+    lease. False, and nothing written, if that push is already finished or replaced."""
+    sets = ["#status = :status", "#updated = :now"]
+    values: dict[str, Any] = {
+        ":status": {"S": status},
+        ":now": {"S": now},
+        ":push_id": {"S": push_id},
+        ":pending": {"S": "pending"},
+        ":retrying": {"S": "retrying"},
+    }
+    names = dict(_PUSH_NAMES)
+    if status == "posted":
+        sets.append("#posted = :now")
+        names["#posted"] = "last_successful_post"
+    if error is not None:
+        sets.append("#error = :error")
+        names["#error"] = "last_error"
+        values[":error"] = {"S": error}
+    try:
+        _call(
+            "update_item",
+            TableName=_table(),
+            Key=_push_key(publication_id, connection_id),
+            UpdateExpression=f"SET {', '.join(sets)} REMOVE #lease",
+            ConditionExpression="#push_id = :push_id AND #status IN (:pending, :retrying)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as exc:
+        if _failed_condition(exc):
+            return False
+        raise
+    return True
+
+
+def get_connection_and_credentials(
+    org_id: str, connection_id: str
+) -> tuple[dict | None, dict[str, str]]:
+    """A connection and its credentials in one BatchGetItem round trip (two tables)."""
+    data, secrets = _table(), _credentials_table()
+    pending: dict[str, Any] = {
+        data: {"Keys": [_conn_key(org_id, connection_id)], "ConsistentRead": True},
+        secrets: {"Keys": [_credentials_key(org_id, connection_id)], "ConsistentRead": True},
+    }
+    found: dict[str, list[dict]] = {data: [], secrets: []}
+    while pending:
+        resp = _call("batch_get_item", RequestItems=pending)
+        for table, items in resp["Responses"].items():
+            found[table] += [_load(i) or {} for i in items]
+        pending = resp.get("UnprocessedKeys") or {}
+    connection = _unkeyed(found[data][0]) if found[data] else None
+    credentials = dict(found[secrets][0].get("values", {})) if found[secrets] else {}
+    return connection, credentials

@@ -1,6 +1,6 @@
 """The demo data `make run` loads (fixed ids, listed in the README)."""
 
-from hail import publications, storage
+from hail import connections, publications, storage
 from hail.models import PublicationCreate
 
 STYLES = [
@@ -85,7 +85,50 @@ PUBLICATIONS = [
 ]
 
 
-def seed() -> list[str]:
+# Connections of demo-school (fixed ids). webhook-demo posts to the local sink `make run`
+# starts (hail_tools.sink), which checks signatures with WEBHOOK_SECRET.
+WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - demo data, local only
+UNREACHABLE_WEBHOOK = "http://127.0.0.1:9/hooks/demo"  # without a sink: pushes are retried
+
+
+def demo_connections(webhook_url: str) -> list[dict]:
+    return [
+        {
+            "connection_id": "webhook-demo",
+            "service": "webhook",
+            "name": "Demo webhook (local sink)",
+            "authorised_name": "Demo School",
+            "settings": {"url": webhook_url},
+            "credentials": {"secret": WEBHOOK_SECRET},
+        },
+        {
+            "connection_id": "facebook-expired",
+            "service": "facebook",
+            "name": "Demo School",
+            "authorised_name": "Alice Owner",
+            "exception": True,
+            "settings": {"page_id": "100000000000001"},
+            "credentials": {"access_token": "expired-demo-token"},
+        },
+        {
+            "connection_id": "x-unconfigured",
+            "service": "x",
+            "name": "DemoSchool",
+            "authorised_name": "Demo School",
+            "configured": False,
+        },
+        {
+            "connection_id": "mastodon-unauthorised",
+            "service": "mastodon",
+            "name": "demoschool@mastodon.social",
+            "authorised": False,
+            "configured": False,
+            "settings": {"base_url": "https://mastodon.social"},
+        },
+    ]
+
+
+def seed(webhook_url: str | None = None) -> list[str]:
     """Load the demo data; running it again changes nothing already there."""
     done = []
     for style_id, name, description, preview_url in STYLES:
@@ -106,4 +149,7 @@ def seed() -> list[str]:
             done.append(f"publication {pub_id}")
         except storage.IdTaken:
             pass
+    for fields in demo_connections(webhook_url or UNREACHABLE_WEBHOOK):
+        connections.add_connection("demo-school", only_new=True, **fields)
+        done.append(f"connection {fields['connection_id']}")
     return done

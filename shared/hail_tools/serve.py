@@ -21,7 +21,7 @@ from typing import Any
 
 import boto3
 
-from hail_tools import embedded, keys
+from hail_tools import embedded, keys, triggers
 from hail_tools import template as tpl
 from hail_tools.gateway import MAX_REQUEST_BODY, LocalGateway
 
@@ -106,6 +106,7 @@ class Running:
     gateway: LocalGateway
     server: _Server
     thread: threading.Thread
+    pushes: triggers.LocalPushes | None = None  # the SQS triggers and the webhook sink
 
     @property
     def endpoint(self) -> str:
@@ -115,6 +116,8 @@ class Running:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+        if self.pushes is not None:
+            self.pushes.stop()
         self.aws.stop()
         if ENDPOINT_FILE.exists() and ENDPOINT_FILE.read_text().strip() == self.aws.endpoint:
             ENDPOINT_FILE.unlink()
@@ -153,6 +156,7 @@ def start(
     url = f"http://{host}:{port}"
     local_keys = keys.ensure_keys(keys_dir)
     aws = embedded.start()
+    pushes = None
     try:
         embedded.configure_env(aws.endpoint)
         template = tpl.load_template()
@@ -171,21 +175,25 @@ def start(
             domain_name=f"{host}:{port}",
             forwarded_proto="http",
         )
+        sqs = boto3.client("sqs")
+        pushes = triggers.start_local_pushes(template, context, gateway, sqs, host)
         if seed:
             from hail_tools import demo
 
-            demo.seed()
+            demo.seed(webhook_url=pushes.sink.hook_url)
         if endpoint_file is not None:
             endpoint_file.parent.mkdir(parents=True, exist_ok=True)
             endpoint_file.write_text(aws.endpoint + "\n")
     except BaseException:
         server.server_close()
+        if pushes is not None:
+            pushes.stop()
         aws.stop()
         raise
     server.gateway = gateway
     thread = threading.Thread(target=server.serve_forever, name="hail-http", daemon=True)
     thread.start()
-    return Running(url, aws, gateway, server, thread)
+    return Running(url, aws, gateway, server, thread, pushes)
 
 
 def main() -> int:
@@ -211,6 +219,8 @@ def main() -> int:
     organisation = next(iter(getattr(demo, "ORGANISATIONS", None) or ["ORGANISATION_ID"]))
     example = getattr(demo, "EXAMPLE_PATH", f"/v1/organisations/{organisation}/publications")
     token = keys.mint_token("alice")
+    if running.pushes is not None:
+        print(f"Webhook sink of webhook-demo: {running.pushes.sink.url}/ (what it received)")
     print(f"Hail API ready on {running.url} (demo data loaded)")
     print(f'  curl -H "Authorization: Bearer {token}" {running.url}{example}', flush=True)
     while not stopping.wait(1):

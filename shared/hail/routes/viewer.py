@@ -29,9 +29,7 @@ BASELINE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
-
-
-NOINDEX = {"X-Robots-Tag": "noindex"}
+NOINDEX = {"X-Robots-Tag": "noindex"}  # previews and "not found" stay out of search engines
 
 
 def _headers(

@@ -1,0 +1,260 @@
+"""Connections: a publication's connections with its push state, pushing it to one, and
+their administration. Knows rules, not HTTP, DynamoDB or SQS.
+
+A push moves the (publication, connection) pair to `pending` under a new push id with a
+conditional write (of simultaneous pushes exactly one gets it), then queues the job; if
+the queue cannot be reached the pair is put back as it was and the caller gets 503.
+"""
+
+import re
+import uuid
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from hail import queue, storage
+from hail.errors import BadRequest, NotFound, Unavailable
+from hail.models import PushRequest, utc_now
+from hail.observability import logger
+from hail.publications import member_role, new_id, require_role
+from hail.services import NAMES
+
+# A push still pending this long after it was queued is taken to be lost (say the function
+# stopped between the write and the queue): another push of the pair is then accepted.
+PENDING_LOST_AFTER = timedelta(hours=1)
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# What each service needs: (settings, credentials). See docs/pushes.md.
+SERVICE_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "webhook": (("url",), ("secret",)),
+    "slack": ((), ("webhook_url",)),
+    "mastodon": (("base_url",), ("access_token",)),
+    "facebook": (("page_id",), ("access_token",)),
+    "x": ((), ("access_token",)),
+}
+
+
+class PushJob(BaseModel):
+    """The message on the push queue: the publication as it was when pushed."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    push_id: str
+    org_id: str
+    publication_id: str
+    connection_id: str
+    title: str
+    url: str
+    comment: str | None = None
+
+
+def timestamp(moment: datetime) -> str:
+    """UTC, as this API writes every date-time."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+# ------------------------------------------------------------- representation ---
+
+
+def view(connection: dict, state: dict | None) -> dict:
+    """A connection as the Hail API shows it, with one publication's push state."""
+    state = state or {}
+    service = connection["service"]
+    return {
+        "id": connection["id"],
+        "name": connection["name"],
+        "authorised": bool(connection.get("authorised")),
+        "authorised_name": connection.get("authorised_name"),
+        "exception": bool(connection.get("exception")),
+        "configured": bool(connection.get("configured")),
+        "service": {"id": service, "name": NAMES.get(service, service)},
+        "status": state.get("status"),
+        "last_successful_post": state.get("last_successful_post"),
+    }
+
+
+# ------------------------------------------------------------------ the API ---
+
+
+def _publication(user_id: str, publication_id: str) -> tuple[dict, str]:
+    found = storage.fetch(user_id=user_id, publication_id=publication_id)
+    pub = found.publication
+    if pub is None:
+        raise NotFound(f"No publication with id '{publication_id}'.")
+    return pub, member_role(found.roles, pub["org_id"])
+
+
+def list_for_publication(user_id: str, publication_id: str) -> list[dict]:
+    """The organisation's connections, each with this publication's push state."""
+    pub, _role = _publication(user_id, publication_id)
+    found = storage.list_connections(pub["org_id"])
+    states = storage.push_states(publication_id)
+    found.sort(key=lambda c: (str(c["name"]).casefold(), c["id"]))
+    return [view(c, states.get(c["id"])) for c in found]
+
+
+def _pushable(connection: dict | None, connection_id: str, pub: dict) -> dict:
+    if connection is None:
+        raise BadRequest(f"'{connection_id}' is not one of the organisation's connections.")
+    if connection.get("exception"):
+        raise BadRequest(
+            "The connection is in exception: it must be authorised and configured again."
+        )
+    if not connection.get("authorised"):
+        raise BadRequest("The connection is not authorised.")
+    if not connection.get("configured"):
+        raise BadRequest("The connection is not configured.")
+    if pub["status"] != "published":
+        raise BadRequest("Only a published publication can be pushed to a connection.")
+    return connection
+
+
+def push(user_id: str, publication_id: str, request: PushRequest, publication_url: str) -> dict:
+    """Queue a push of the publication to one of its organisation's connections; the
+    connection with its new (pending) state."""
+    pub, role = _publication(user_id, publication_id)
+    require_role(role, "publisher", "push to a connection")
+    org_id, connection_id = pub["org_id"], request.connection_id
+    connection = _pushable(storage.get_connection(org_id, connection_id), connection_id, pub)
+    push_id = str(uuid.uuid4())
+    now = utc_now()
+    try:
+        previous = storage.start_push(
+            publication_id,
+            connection_id,
+            push_id=push_id,
+            org_id=org_id,
+            now=timestamp(now),
+            stale_before=timestamp(now - PENDING_LOST_AFTER),
+        )
+    except storage.AlreadyPending:
+        raise BadRequest(
+            "A push of this publication to this connection is already pending."
+        ) from None
+    job = PushJob(
+        push_id=push_id,
+        org_id=org_id,
+        publication_id=publication_id,
+        connection_id=connection_id,
+        title=pub["title"],
+        url=publication_url,
+        comment=request.comment or None,
+    )
+    try:
+        queue.send_job(job.model_dump())
+    except queue.QueueUnavailable:
+        logger.exception("Push not queued", extra={"push_id": push_id})
+        _put_back(publication_id, connection_id, push_id, previous)
+        raise Unavailable(
+            "The push could not be queued and nothing was changed; retry shortly.",
+            retry_after=5,
+        ) from None
+    logger.info("Push queued", extra={"push_id": push_id, "connection_id": connection_id})
+    return view(connection, {**(previous or {}), "status": "pending"})
+
+
+def _put_back(publication_id: str, connection_id: str, push_id: str, previous: dict | None) -> None:
+    try:
+        storage.undo_push(publication_id, connection_id, push_id, previous)
+    except Exception:  # the 503 stands; a pair left pending is released after PENDING_LOST_AFTER
+        logger.exception("Push state not restored", extra={"push_id": push_id})
+
+
+# ----------------------------------------------------------- administration ---
+
+
+def add_connection(
+    org_id: str,
+    *,
+    service: str,
+    name: str,
+    connection_id: str | None = None,
+    authorised: bool = True,
+    authorised_name: str | None = None,
+    configured: bool = True,
+    exception: bool = False,
+    settings: dict[str, str] | None = None,
+    credentials: dict[str, str] | None = None,
+    only_new: bool = False,
+) -> dict:
+    """Create (or replace) a connection of the organisation; its stored form."""
+    if storage.get_organisation(org_id) is None:
+        raise NotFound(f"No organisation with id '{org_id}'.")
+    if service not in NAMES:
+        raise BadRequest(f"Unknown service '{service}'; one of: {', '.join(sorted(NAMES))}.")
+    connection_id = connection_id or new_id()
+    if not ID_PATTERN.match(connection_id):
+        raise BadRequest("A connection id is 1-64 characters: a-z, 0-9, '-' and '_'.")
+    connection = {
+        "id": connection_id,
+        "org_id": org_id,
+        "service": service,
+        "name": name,
+        "authorised": authorised,
+        "authorised_name": authorised_name if authorised else None,
+        "configured": configured,
+        "exception": exception,
+        "settings": dict(settings or {}),
+    }
+    if not storage.put_connection(connection, only_new=only_new):
+        return storage.get_connection(org_id, connection_id) or connection
+    if credentials:
+        storage.put_credentials(org_id, connection_id, credentials)
+    return connection
+
+
+def update_connection(
+    org_id: str,
+    connection_id: str,
+    *,
+    name: str | None = None,
+    authorised: bool | None = None,
+    authorised_name: str | None = None,
+    configured: bool | None = None,
+    exception: bool | None = None,
+    settings: dict[str, str] | None = None,
+    credentials: dict[str, str] | None = None,
+) -> dict:
+    """Change what is given; settings and credentials are merged into what is there (an
+    empty value removes a key). Clearing `exception` forgets why it was set."""
+    current = storage.get_connection(org_id, connection_id)
+    if current is None:
+        raise NotFound(f"No connection '{connection_id}' in '{org_id}'.")
+    changes: dict = {}
+    for field, value in (
+        ("name", name),
+        ("authorised", authorised),
+        ("authorised_name", authorised_name),
+        ("configured", configured),
+        ("exception", exception),
+    ):
+        if value is not None:
+            changes[field] = value
+    if exception is False:
+        changes["exception_reason"] = None
+    if settings:
+        changes["settings"] = _merged(current.get("settings") or {}, settings)
+    if credentials:
+        kept = storage.get_credentials(org_id, connection_id)
+        storage.put_credentials(org_id, connection_id, _merged(kept, credentials))
+    if not changes:
+        return current
+    return storage.update_connection(org_id, connection_id, changes)
+
+
+def _merged(current: dict[str, str], given: dict[str, str]) -> dict[str, str]:
+    merged = {**current, **given}
+    return {k: v for k, v in merged.items() if v}
+
+
+def remove_connection(org_id: str, connection_id: str) -> None:
+    storage.delete_connection(org_id, connection_id)
+    storage.delete_credentials(org_id, connection_id)
+
+
+def missing(connection: dict, credentials: dict[str, str]) -> list[str]:
+    """The settings and credentials the connection's service needs but lacks."""
+    needs_settings, needs_credentials = SERVICE_NEEDS.get(connection["service"], ((), ()))
+    have = connection.get("settings") or {}
+    return [f"setting {n}" for n in needs_settings if not have.get(n)] + [
+        f"credential {n}" for n in needs_credentials if not credentials.get(n)
+    ]

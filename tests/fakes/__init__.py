@@ -1,0 +1,1 @@
+"""Local stand-ins for the remote services pushes go to (tests only)."""

@@ -1,0 +1,131 @@
+"""`hail admin connection ...` against moto (the same code a real account would get)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hail_tools import cli
+
+
+@pytest.fixture
+def hail(
+    seeded: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Any:
+    """hail(*argv) -> (exit code, stdout, stderr), never the developer's running server."""
+    monkeypatch.setattr(cli, "LOCAL_DIR", tmp_path)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = cli.main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out.strip(), err.strip()
+
+    return run
+
+
+def test_add_update_list_remove(hail: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hail import storage
+
+    # Given / When a Mastodon connection is added, its token read from stdin
+    monkeypatch.setattr("sys.stdin", io.StringIO("tok-123\n"))
+    code, out, _ = hail(
+        "admin", "connection", "add", "demo-school", "--id", "masto", "--service", "mastodon",
+        "--name", "@school", "--authorised-name", "School", "--setting",
+        "base_url=https://mastodon.example", "--credential", "access_token=-",
+    )  # fmt: skip
+
+    # Then it is saved, with its credentials apart from it
+    assert code == 0
+    assert out == "saved: masto  mastodon  '@school'  authorised; configured"
+    stored = storage.get_connection("demo-school", "masto")
+    assert stored is not None
+    assert stored["settings"] == {"base_url": "https://mastodon.example"}
+    assert "access_token" not in str(stored)
+    assert storage.get_credentials("demo-school", "masto") == {"access_token": "tok-123"}
+
+    # When it is put in exception, then cleared, and a setting removed
+    assert hail("admin", "connection", "update", "demo-school", "masto", "--exception")[0] == 0
+    code, out, _ = hail(
+        "admin", "connection", "update", "demo-school", "masto", "--no-exception",
+        "--no-configured", "--setting", "base_url=",
+    )  # fmt: skip
+
+    # Then what it lacks is said
+    assert code == 0
+    assert out == (
+        "saved: masto  mastodon  '@school'  authorised; not configured; missing setting base_url"
+    )
+    assert storage.get_connection("demo-school", "masto")["exception_reason"] is None  # type: ignore[index]
+
+    # When the organisation's connections are listed with a publication
+    storage.start_push(
+        "welcome1", "masto", push_id="p", org_id="demo-school", now="2026-11-22 10:00:00",
+        stale_before="2026-11-22 09:00:00",
+    )  # fmt: skip
+    code, out, _ = hail("admin", "connection", "list", "demo-school", "--publication", "welcome1")
+    assert code == 0
+    assert "masto  mastodon  '@school'" in out
+    assert "welcome1: pending, last posted never, attempts 0, last error: -" in out
+    assert "facebook-expired  facebook  'Demo School'  authorised; configured; in exception" in out
+
+    # When it is removed
+    assert hail("admin", "connection", "remove", "demo-school", "masto") == (
+        0,
+        "connection masto removed from demo-school",
+        "",
+    )
+
+    # Then it and its credentials are gone
+    assert storage.get_connection("demo-school", "masto") is None
+    assert storage.get_credentials("demo-school", "masto") == {}
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (
+            ["remove", "demo-school", "nope"],
+            "error: No connection 'nope' in 'demo-school'.",
+        ),
+        (
+            ["add", "no-such-org", "--service", "x", "--name", "n"],
+            "error: No organisation with id 'no-such-org'.",
+        ),
+        (
+            ["add", "demo-school", "--service", "x", "--name", "n", "--id", "Bad Id"],
+            "error: A connection id is 1-64 characters: a-z, 0-9, '-' and '_'.",
+        ),
+        (
+            ["update", "demo-school", "nope", "--name", "n"],
+            "error: No connection 'nope' in 'demo-school'.",
+        ),
+    ],
+)
+def test_errors_are_one_line(hail: Any, argv: list[str], error: str) -> None:
+    code, out, err = hail("admin", "connection", *argv)
+    assert (code, out, err) == (1, "", error)
+
+
+def test_a_pair_without_equals_is_refused(hail: Any) -> None:
+    with pytest.raises(SystemExit) as exc:
+        hail("admin", "connection", "update", "demo-school", "webhook-demo", "--setting", "url")
+    assert str(exc.value) == "error: --setting takes KEY=VALUE, not 'url'"
+
+
+def test_seed_needs_no_credentials_table_setting(
+    hail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hail.settings import get_settings
+
+    # Given a shell without CREDENTIALS_TABLE_NAME
+    monkeypatch.delenv("CREDENTIALS_TABLE_NAME", raising=False)
+    get_settings.cache_clear()
+
+    # When the demo data is loaded again
+    code, out, err = hail("seed")
+
+    # Then it works (the local table name is the default) and adds nothing twice
+    assert (code, err) == (0, "")
+    assert "connection webhook-demo" in out
