@@ -67,7 +67,13 @@ def local_keys(tmp_path_factory: pytest.TempPathFactory) -> keys.LocalKeys:
 
 
 def _reset_layer_caches() -> None:
-    for module_name, attribute in (("hail.settings", "get_settings"), ("hail.storage", "reset")):
+    for module_name, attribute in (
+        ("hail.settings", "get_settings"),
+        ("hail.auth", "get_verifier"),
+        ("hail.storage", "reset"),
+        ("hail.queue", "reset"),
+        ("hail.pushing", "default_worker"),
+    ):
         try:
             module = importlib.import_module(module_name)
         except ImportError:

@@ -598,6 +598,24 @@ def set_org_style(org_id: str, style_id: str, available: bool) -> None:
         raise
 
 
+def set_custom_css(publication_id: str, url: str | None) -> None:
+    """Set or clear the stylesheet a publication's page loads (arranged by an operator)."""
+    try:
+        _call(
+            "update_item",
+            TableName=_table(),
+            Key=_key("PUB", publication_id),
+            UpdateExpression="SET #css = :css",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#css": "custom_css_url"},
+            ExpressionAttributeValues={":css": _ser.serialize(url)},
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise NotFound(f"No publication with id '{publication_id}'.") from exc
+        raise
+
+
 # ------------------------------------------------------ previews and pages ---
 #
 #     PREVIEW#<sha256 of token>  / PREVIEW  publication_id, expires (epoch s), used, ttl

@@ -7,6 +7,7 @@
     hail admin member remove ORG USER
     hail admin style add STYLE --name NAME [--description D] [--preview-url URL]
     hail admin style offer ORG STYLE [--unavailable]
+    hail admin publication css PUBLICATION (URL | --clear)
     hail admin connection add ORG --service SERVICE --name NAME [--id ID] [--authorised-name N]
                                   [--no-authorised] [--no-configured] [--exception]
                                   [--setting KEY=VALUE ...] [--credential KEY=VALUE ...]
@@ -93,6 +94,20 @@ def _style_offer(args: argparse.Namespace) -> str:
     storage.set_org_style(args.org, args.style, not args.unavailable)
     state = "not yet available" if args.unavailable else "available"
     return f"style {args.style} is {state} to {args.org}"
+
+
+def _publication_css(args: argparse.Namespace) -> str:
+    from urllib.parse import urlsplit
+
+    from hail import storage
+
+    url = None if args.clear else args.url
+    if url is not None and urlsplit(url).scheme != "https":
+        raise SystemExit("error: the stylesheet must be an https:// URL")
+    if url is None and not args.clear:
+        raise SystemExit("error: give a URL, or --clear")
+    storage.set_custom_css(args.publication, url)
+    return f"{args.publication}: custom CSS {'removed' if url is None else url}"
 
 
 def _use_credentials(args: argparse.Namespace) -> None:
@@ -290,6 +305,13 @@ def _parser() -> argparse.ArgumentParser:
     offer.add_argument("style")
     offer.add_argument("--unavailable", action="store_true", help="offer it as 'coming soon'")
     offer.set_defaults(run=_style_offer, aws=True)
+
+    publication = kinds.add_parser("publication").add_subparsers(dest="action", required=True)
+    css = publication.add_parser("css", help="set (or clear) a publication's custom_css_url")
+    css.add_argument("publication")
+    css.add_argument("url", nargs="?", help="an https:// stylesheet")
+    css.add_argument("--clear", action="store_true")
+    css.set_defaults(run=_publication_css, aws=True)
 
     _connection_parsers(kinds)
     return parser
