@@ -20,22 +20,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from bench import local_environment
+
 REPO = Path(__file__).resolve().parents[1]
 N_PUBLICATIONS = 10_000
 ORG = "/v1/organisations/demo-school"
-
-
-def _environment(keys_dir: Path) -> None:
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="eu-west-1",
-        POWERTOOLS_METRICS_DISABLED="true",
-        POWERTOOLS_LOG_LEVEL="WARNING",
-        POWERTOOLS_TRACE_DISABLED="true",
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    os.environ["HAIL_KEYS_DIR"] = str(keys_dir)
 
 
 def _load_publications(count: int) -> None:
@@ -175,7 +164,7 @@ def _latency(gateway: Any, token: str, publication_id: str, rounds: int = 400) -
     from hail_tools.gateway import LambdaContext
 
     function = tpl.functions(gateway.template)["PublicationsFunction"]
-    real = gateway._handler("PublicationsFunction")
+    real = gateway.handler("PublicationsFunction")
     empty = _empty_handler()
     sample = (REPO / "events" / "publications_get.json").read_text()
     event = json.loads(sample.replace("Bearer REPLACE_WITH_ACCESS_TOKEN", token))
@@ -253,7 +242,7 @@ def main() -> None:
     # The empty app publishes no metrics; Powertools warns about that on every call.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     with tempfile.TemporaryDirectory() as tmp:
-        _environment(Path(tmp))
+        local_environment(Path(tmp))
         from hail_tools import demo, keys
         from hail_tools import template as tpl
         from hail_tools.gateway import LocalGateway

@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bench import local_environment
+
 REMOTE_DELAY = 0.05  # seconds the remote takes to answer
 ROUNDS = 7
 BATCH = 10
@@ -48,19 +50,6 @@ def _moto_server() -> tuple[subprocess.Popen, str]:
     raise RuntimeError("moto server did not start")
 
 
-def _environment(keys_dir: Path) -> None:
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="eu-west-1",
-        POWERTOOLS_METRICS_DISABLED="true",
-        POWERTOOLS_LOG_LEVEL="ERROR",
-        POWERTOOLS_TRACE_DISABLED="true",
-        HAIL_KEYS_DIR=str(keys_dir),
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-
-
 class Bench:
     def __init__(self, gateway: Any, sqs: Any, hook_url: str) -> None:
         from hail import connections
@@ -68,7 +57,7 @@ class Bench:
         from hail.pushing import default_worker
         from hail.settings import get_settings
         from hail_tools import template as tpl
-        from hail_tools import triggers
+        from hail_tools.gateway import import_handler
 
         get_settings.cache_clear()
         default_worker.cache_clear()
@@ -77,7 +66,7 @@ class Bench:
         self.sqs = sqs
         self.queue_url = gateway.context.queue_url("PushQueue")
         self.function = tpl.functions(gateway.template, gateway.context)["PushWorkerFunction"]
-        self.handler = triggers.load_handler(self.function)
+        self.handler = import_handler(self.function)
         self.connections = [f"bench-{n}" for n in range(BATCH)]
         for ident in self.connections:
             connections.add_connection(
@@ -210,7 +199,7 @@ def run(rounds: int = ROUNDS) -> list[tuple[str, ...]]:
 def main() -> None:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     with tempfile.TemporaryDirectory() as tmp:
-        _environment(Path(tmp))
+        local_environment(Path(tmp), "ERROR")
         rows = run()
     header = ("case", "pushes per invocation", "invocation ms (median)", "ms per push", "pushes/s")
     print(

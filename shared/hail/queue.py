@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hail.settings import get_settings
+from hail.storage import CLIENT_CONFIG
 
 MAX_VISIBILITY_SECONDS = 43_200  # SQS: a message is hidden for at most 12 hours in all
 
@@ -25,15 +25,7 @@ def client() -> Any:
     """The SQS client, made once per container."""
     global _client
     if _client is None:
-        _client = boto3.client(
-            "sqs",
-            config=Config(
-                retries={"mode": "standard", "max_attempts": 3},
-                connect_timeout=2,
-                read_timeout=5,
-                tcp_keepalive=True,
-            ),
-        )
+        _client = boto3.client("sqs", config=CLIENT_CONFIG)
     return _client
 
 

@@ -75,6 +75,13 @@ def _count(parsed: dict, model: Any, **_: Any) -> None:
         stats.items_read += sum(len(v) for v in parsed.get("Responses", {}).values())
 
 
+# Shared by every AWS client of the layer: fail fast, retry a little, keep connections.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=2,
+    read_timeout=5,
+    tcp_keepalive=True,
+)
 _client: Any = None
 
 
@@ -82,15 +89,7 @@ def client() -> Any:
     """The DynamoDB client, made once per container."""
     global _client
     if _client is None:
-        _client = boto3.client(
-            "dynamodb",
-            config=Config(
-                retries={"mode": "standard", "max_attempts": 3},
-                connect_timeout=2,
-                read_timeout=5,
-                tcp_keepalive=True,
-            ),
-        )
+        _client = boto3.client("dynamodb", config=CLIENT_CONFIG)
         _client.meta.events.register("after-call.dynamodb", _count)
     return _client
 

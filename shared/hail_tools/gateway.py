@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -191,6 +192,34 @@ def _module_name(logical_id: str) -> str:
     return f"hail_fn_{snake}"
 
 
+def import_function(function: tpl.Function) -> ModuleType:
+    """Import a function's handler file as Lambda would (its CodeUri on sys.path), once
+    per process: later calls get the same module, like a warm container."""
+    name = _module_name(function.logical_id)
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    spec = importlib.util.spec_from_file_location(name, function.handler_file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {function.handler_file}")
+    module = importlib.util.module_from_spec(spec)
+    code_dir = str(function.code_uri.resolve())
+    if code_dir not in sys.path:
+        sys.path.append(code_dir)  # Lambda puts the task root on sys.path
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def import_handler(function: tpl.Function) -> Handler:
+    handler: Handler = getattr(import_function(function), function.handler_attr)
+    return handler
+
+
 class LocalGateway:
     """Serve the template's REST API in-process."""
 
@@ -248,29 +277,16 @@ class LocalGateway:
         """Put every function's environment (and the overrides) into os.environ."""
         os.environ.update(self.environment)
 
-    def _handler(self, logical_id: str) -> Handler:
+    def handler(self, logical_id: str) -> Handler:
+        """A function's handler, imported on first use (its cold start)."""
         handler = self._handlers.get(logical_id)
-        if handler is not None:
-            return handler
-        with self._lock:
-            if logical_id not in self._handlers:
-                function = self.functions[logical_id]
-                name = _module_name(logical_id)
-                spec = importlib.util.spec_from_file_location(name, function.handler_file)
-                if spec is None or spec.loader is None:
-                    raise ImportError(f"cannot load {function.handler_file}")
-                module = importlib.util.module_from_spec(spec)
-                code_dir = str(function.code_uri.resolve())
-                if code_dir not in sys.path:
-                    sys.path.append(code_dir)  # Lambda puts the task root on sys.path
-                sys.modules[name] = module
-                try:
-                    spec.loader.exec_module(module)
-                except BaseException:
-                    sys.modules.pop(name, None)
-                    raise
-                self._handlers[logical_id] = getattr(module, function.handler_attr)
-            return self._handlers[logical_id]
+        if handler is None:
+            with self._lock:
+                handler = self._handlers.get(logical_id)
+                if handler is None:
+                    handler = import_handler(self.functions[logical_id])
+                    self._handlers[logical_id] = handler
+        return handler
 
     # ------------------------------------------------------------------ matching
 
@@ -331,7 +347,7 @@ class LocalGateway:
         try:
             if len(body) > LAMBDA_PAYLOAD_LIMIT * 3 // 4 and _size(event) > LAMBDA_PAYLOAD_LIMIT:
                 raise RuntimeError("Lambda request payload over 6 MB (RequestEntityTooLarge)")
-            handler = self._handler(route.function)  # cold start: not part of the timeout
+            handler = self.handler(route.function)  # cold start: not part of the timeout
             _ensure_event_loop()
             started = time.monotonic()
             result = handler(event, LambdaContext(function, self.context, request_id))

@@ -16,7 +16,6 @@ dead-letter queue once it has been received maxReceiveCount times (RedrivePolicy
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import threading
 import time
@@ -27,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hail_tools import template as tpl
-from hail_tools.gateway import LambdaContext
+from hail_tools.gateway import LambdaContext, import_handler
 
 Handler = Callable[[dict[str, Any], Any], Any]
 DEFAULT_SENDER = "AIDAIENQZJOLO23YVJ4VO"
@@ -121,29 +120,6 @@ def failed_message_ids(result: Any, message_ids: list[str], report_failures: boo
 
 
 # ------------------------------------------------------------------ polling ---
-
-
-def load_handler(function: tpl.Function) -> Handler:
-    """Import a function's handler file as Lambda would (its CodeUri on sys.path)."""
-    name = f"hail_trigger_{function.logical_id}"
-    if name in sys.modules:
-        handler: Handler = getattr(sys.modules[name], function.handler_attr)
-        return handler
-    spec = importlib.util.spec_from_file_location(name, function.handler_file)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {function.handler_file}")
-    module = importlib.util.module_from_spec(spec)
-    code_dir = str(function.code_uri.resolve())
-    if code_dir not in sys.path:
-        sys.path.append(code_dir)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
-    handler = getattr(module, function.handler_attr)
-    return handler
 
 
 class Poller:
@@ -256,7 +232,7 @@ def start_sqs_triggers(
         def handler(function: tpl.Function = function) -> Handler:
             if handlers_loader is not None:
                 return handlers_loader(function.logical_id)
-            return load_handler(function)
+            return import_handler(function)
 
         pollers.append(Poller(trigger, context, sqs_client, handler, wait_seconds))
     for poller in pollers:
@@ -304,5 +280,5 @@ def start_local_pushes(
     gateway.apply_environment()
     get_settings.cache_clear()
     receiver = sink.start(WEBHOOK_SECRET, host)
-    stop = start_sqs_triggers(template, context, sqs_client, gateway._handler)
+    stop = start_sqs_triggers(template, context, sqs_client, gateway.handler)
     return LocalPushes(receiver, stop)

@@ -16,7 +16,7 @@ from fakes.services import SECRET, FakeService
 from hail_tools import template as tpl
 from hail_tools import triggers
 from hail_tools.atomic import serialise_dynamodb_writes
-from hail_tools.gateway import LambdaContext
+from hail_tools.gateway import LambdaContext, import_handler
 
 TEMPLATE = tpl.load_template()
 RESOURCES = TEMPLATE["Resources"]
@@ -172,7 +172,7 @@ def test_push_functions_may_make_exactly_the_calls_they_make(
         calls["current"][:] = [function_id]
         function = functions[function_id]
         event = triggers.sqs_event(messages, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}", REGION)
-        triggers.load_handler(function)(event, LambdaContext(function, gateway.context, "t"))
+        import_handler(function)(event, LambdaContext(function, gateway.context, "t"))
 
     with FakeService("webhook") as hook:
         calls["current"][:] = ["admin"]

@@ -4,7 +4,6 @@ The deployed system is what template.yaml says; these tests fail when the code a
 template drift apart."""
 
 import fnmatch
-import importlib.util
 import re
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from hail.settings import Settings
 from hail.storage import ListQuery
 from hail_tools import template as tpl
+from hail_tools.gateway import import_function
 
 TEMPLATE = tpl.load_template()
 RESOURCES = TEMPLATE["Resources"]
@@ -19,18 +19,9 @@ API_FUNCTIONS = sorted({r.function for r in tpl.routes(TEMPLATE)})
 REPO = Path(__file__).resolve().parents[2]
 
 
-def load_app(function_id: str, gateway) -> object:
-    function = tpl.functions(TEMPLATE)[function_id]
-    spec = importlib.util.spec_from_file_location(f"infra_{function_id}", function.handler_file)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("function_id", API_FUNCTIONS)
 def test_the_template_routes_are_exactly_what_the_app_serves(gateway, function_id):
-    app = load_app(function_id, gateway).app  # type: ignore[attr-defined]
+    app = import_function(tpl.functions(TEMPLATE)[function_id]).app
     served = {
         (method, route.path)
         for route in app.state.api_routes

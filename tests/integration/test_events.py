@@ -1,13 +1,12 @@
 """Every sample event in events/ (the ones `sam local invoke -e` takes) invoked against the
 handler template.yaml routes it to, through the real Lambda entry point."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 from hail_tools import template as tpl
-from hail_tools.gateway import LambdaContext
+from hail_tools.gateway import LambdaContext, import_handler
 
 EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
 TEMPLATE = tpl.load_template()
@@ -27,16 +26,6 @@ def _function_for(event: dict) -> tpl.Function:
     raise AssertionError(f"no route for {event['httpMethod']} {event['resource']}")
 
 
-def _handler(function: tpl.Function):
-    spec = importlib.util.spec_from_file_location(
-        f"events_{function.logical_id}", function.handler_file
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, function.handler_attr)
-
-
 def test_there_is_an_event_for_every_route():
     covered = set()
     for path in EVENTS:
@@ -54,7 +43,9 @@ def test_the_sample_event_is_handled(seeded, token, gateway, path):
     event = json.loads(raw)
     function = _function_for(event)
     # When its handler is invoked as Lambda would
-    result = _handler(function)(event, LambdaContext(function, gateway.context, "test-request"))
+    result = import_handler(function)(
+        event, LambdaContext(function, gateway.context, "test-request")
+    )
     # Then it succeeds
     if "Records" in event:
         assert set(result) == {"batchItemFailures"}

@@ -14,7 +14,7 @@ from fakes.services import SECRET, FakeService
 from hail_tools import template as tpl
 from hail_tools import triggers
 from hail_tools.atomic import serialise_dynamodb_writes
-from hail_tools.gateway import LambdaContext
+from hail_tools.gateway import LambdaContext, import_handler
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 PUSH = "/v1/publications/welcome1/connections"
@@ -63,7 +63,7 @@ def invoke(aws: Any, gateway: Any) -> Invoke:
 
     def call(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
         function = functions[logical_id]
-        handler = triggers.load_handler(function)
+        handler = import_handler(function)
         result: dict[str, Any] = handler(
             event, LambdaContext(function, gateway.context, str(uuid.uuid4()))
         )

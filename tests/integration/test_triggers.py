@@ -231,7 +231,7 @@ def test_a_push_is_posted_by_the_running_triggers(
             settings={"url": hook.url},
             credentials={"secret": SECRET},
         )
-        stop = triggers.start_sqs_triggers(aws.template, gateway.context, aws.sqs, gateway._handler)
+        stop = triggers.start_sqs_triggers(aws.template, gateway.context, aws.sqs, gateway.handler)
         try:
             # Given / When a push is accepted
             response = api(
