@@ -140,6 +140,15 @@ def _cost_table(gateway: Any, token: str) -> list[tuple[str, int, str, str, str]
     )
     measure("POST watch", "POST", f"/v1/publications/{created['id']}/watch")
     measure("DELETE watch", "DELETE", f"/v1/publications/{created['id']}/watch")
+    measure("GET connections", "GET", "/v1/publications/welcome1/connections")
+    measure(
+        "POST push (queued)",
+        "POST",
+        "/v1/publications/welcome1/connections",
+        {"connection_id": "webhook-demo"},
+    )
+    measure("GET preview URL", "GET", "/v1/publications/camp2026/preview")
+    measure("GET /p/{id} (published page)", "GET", "/p/welcome1")
     return rows
 
 
