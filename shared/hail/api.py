@@ -9,7 +9,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from mangum import Mangum
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -162,12 +164,35 @@ def _too_large(accept: str | None, limit: int) -> Response:
     )
 
 
+class _Cors(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered in the error envelope."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        return error_response(
+            request_headers.get("accept"), 400, "BAD_REQUEST", bytes(response.body).decode()
+        )
+
+
 def create_app(*routers: Any) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.add_exception_handler(HailError, _hail_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(RequestGuard)
+    origins = [o.strip() for o in get_settings().cors_allow_origins.split(",") if o.strip()]
+    if origins:
+        # Outermost, so preflights and error responses carry the CORS headers too.
+        app.add_middleware(
+            _Cors,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Accept", "If-Match", "If-None-Match"],
+            expose_headers=["Link", "ETag", "Location", "Retry-After", "WWW-Authenticate"],
+            max_age=600,
+        )
     app.state.api_routes = []
     for router in routers:
         app.include_router(router)
