@@ -20,6 +20,7 @@ RANK = {role: rank for rank, role in enumerate(ROLES)}
 ID_ALPHABET = string.ascii_lowercase + string.digits
 ID_LENGTH = 8
 MAX_UNPAGED = 1000  # a list without `limit` longer than this must be paged
+MAX_SKIP = 10_000  # a numeric offset reads what it skips; cursors do not
 MAX_UNPAGED_BYTES = 4_000_000  # ... and one bigger than this (Lambda answers at most 6 MB)
 
 
@@ -249,6 +250,13 @@ def list_page(
         if more or sum(_size(p) for p in items) > MAX_UNPAGED_BYTES:
             raise _too_long()
         return Page(items, None)
+    if skip and not query.search and skip >= _counted(found.org or {}, query.status):
+        return Page([], None)  # past the end: the counters say so, nothing to read
+    if skip > MAX_SKIP:
+        raise BadRequest(
+            f"The 'offset' parameter may skip at most {MAX_SKIP} publications (skipping "
+            "reads them); follow the 'next' links to go further."
+        )
     items, nxt = storage.list_publications(query, limit=limit, skip=skip, cursor=cursor)
     return Page(items, nxt)
 

@@ -83,6 +83,12 @@ def test_a_page_reads_at_most_limit_plus_one(counted, limit):
     assert (round_trips, items) == (2, 2 + min(limit + 1, 4))
 
 
+def test_an_offset_past_the_end_reads_no_publication(counted):
+    response = counted("GET", "/v1/organisations/demo-school/publications?limit=5&offset=4")
+    assert response.json() == []
+    assert stats(response) == (1, 2)
+
+
 def test_a_count_reads_two_items_whatever_the_size(counted):
     for _ in range(3):
         counted(

@@ -253,6 +253,8 @@ class TestList:
         page = titles(api("GET", f"{ORG}/publications?order=title&limit=4&offset=6"))
         assert page == whole[6:10]
         assert titles(api("GET", f"{ORG}/publications?order=title&limit=4&offset=40")) == []
+        assert titles(api("GET", f"{ORG}/publications?limit=4&offset=50000")) == []
+        assert titles(api("GET", f"{ORG}/publications?limit=4&offset=8&status=unpublished")) == []
 
     def test_status_filter(self, api, many):
         pubs = api("GET", f"{ORG}/publications?status=unpublished").json()

@@ -15,7 +15,6 @@ from hail.storage import ORDER_ATTRS, ListQuery
 
 router = APIRouter()
 MAX_LIMIT = 200
-MAX_SKIP = 10_000
 _ORDER = re.compile(r"^(title|due_date|created_date)(?:\|(asc|desc))?$")
 
 
@@ -67,11 +66,6 @@ def _paging(request: Request) -> tuple[int | None, int, str | None]:
     if raw_offset is None or raw_offset == "":
         return int(raw_limit), 0, None
     if raw_offset.isdigit():
-        if int(raw_offset) > MAX_SKIP:
-            raise BadRequest(
-                f"The 'offset' parameter may skip at most {MAX_SKIP} publications; "
-                "follow the 'next' links to go further."
-            )
         return int(raw_limit), int(raw_offset), None
     return int(raw_limit), 0, raw_offset
 
