@@ -176,23 +176,40 @@ class _Cors(CORSMiddleware):
         )
 
 
+class OptionalCors:
+    """CORS for the origins in CORS_ALLOW_ORIGINS, if any; decided on the first request
+    (not at import: settings are read once per cold start, by the first request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._inner: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._inner is None:
+            allowed = get_settings().cors_allow_origins.split(",")
+            origins = [o.strip() for o in allowed if o.strip()]
+            self._inner = (
+                _Cors(
+                    self.app,
+                    allow_origins=origins,
+                    allow_methods=["GET", "POST", "PUT", "DELETE"],
+                    allow_headers=["Authorization", "Content-Type", "Accept", "If-Match"],
+                    expose_headers=["Link", "ETag", "Location", "Retry-After", "WWW-Authenticate"],
+                    max_age=600,
+                )
+                if origins
+                else self.app
+            )
+        await self._inner(scope, receive, send)
+
+
 def create_app(*routers: Any) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.add_exception_handler(HailError, _hail_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(RequestGuard)
-    origins = [o.strip() for o in get_settings().cors_allow_origins.split(",") if o.strip()]
-    if origins:
-        # Outermost, so preflights and error responses carry the CORS headers too.
-        app.add_middleware(
-            _Cors,
-            allow_origins=origins,
-            allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Accept", "If-Match", "If-None-Match"],
-            expose_headers=["Link", "ETag", "Location", "Retry-After", "WWW-Authenticate"],
-            max_age=600,
-        )
+    app.add_middleware(OptionalCors)  # outermost: preflights and errors get CORS headers too
     app.state.api_routes = []
     for router in routers:
         app.include_router(router)
