@@ -95,8 +95,16 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        settings = get_settings()
         stats = storage.start_stats()
+        try:
+            await self._guarded(scope, receive, send, stats)
+        finally:
+            metrics.add_metric(name="DynamoDBRoundTrips", unit="Count", value=stats.round_trips)
+
+    async def _guarded(
+        self, scope: Scope, receive: Receive, send: Send, stats: storage.DbStats
+    ) -> None:
+        settings = get_settings()
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
         accept = headers.get("accept")
         limit = settings.max_body_bytes
@@ -141,7 +149,6 @@ class RequestGuard:
 
         try:
             await self.app(scope, receive_replayed, send_counted)
-            metrics.add_metric(name="DynamoDBRoundTrips", unit="Count", value=stats.round_trips)
         except Exception:
             context = scope.get("aws.context")
             request_id = getattr(context, "aws_request_id", "unknown")
