@@ -559,10 +559,6 @@ def set_member(org_id: str, user_id: str, role: str | None) -> None:
     )
 
 
-def get_user(user_id: str) -> dict | None:
-    return _load(_call("get_item", TableName=_table(), Key=_key("USER", user_id)).get("Item"))
-
-
 def put_style(style_id: str, name: str, description: str, preview_url: str) -> None:
     _call(
         "put_item",
