@@ -1,11 +1,20 @@
-"""Shared fixtures: moto resources built from template.yaml, local keys, the local gateway."""
+"""Shared fixtures: moto resources built from template.yaml, local keys, the local gateway.
+
+moto runs once per session: the template's tables and queues are created once, and each
+test that asks for `aws` starts from empty tables and queues (or, with `seeded`, from a
+copy of the demo data, seeded once per session). Tests that start their own `mock_aws()`
+are unaffected: the session's mock is only active while a test holds `aws`, and anything
+they remove is created again before the next such test.
+"""
 
 from __future__ import annotations
 
+import copy
 import importlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +24,16 @@ from hail_tools import keys
 from hail_tools import template as tpl
 from hail_tools.gateway import LocalGateway
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
+from moto.sqs.models import sqs_backends
 
 REGION = "eu-west-1"
+
+
+@cache
+def _template() -> dict[str, Any]:
+    return tpl.load_template()
 
 
 @dataclass
@@ -42,22 +59,68 @@ class AwsResources:
         return dict(self.context.queue_urls)
 
 
+class _Session:
+    """The session's moto, its resources and the demo data snapshot."""
+
+    def __init__(self) -> None:
+        self.mock = mock_aws()
+        self.demo: dict[str, Any] | None = None  # table name -> copy of moto's items
+
+    @staticmethod
+    def _moto_tables() -> dict[str, Any]:
+        return dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables
+
+    def start(self) -> AwsResources:
+        self.mock.start(reset=False)
+        template = copy.deepcopy(_template())
+        context = tpl.make_context(template, region=REGION)
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        names = tpl.create_resources(template, context, dynamodb, sqs)  # only what is missing
+        for name in names.values():
+            table = self._moto_tables().get(name)
+            if table is not None:
+                table.items.clear()
+        for queue in sqs_backends[DEFAULT_ACCOUNT_ID][REGION].queues.values():
+            # PurgeQueue is refused twice a minute (as in SQS): empty moto's queue directly.
+            queue._messages = []
+            queue._pending_messages = set()
+            queue.deleted_messages = set()
+        return AwsResources(dynamodb, sqs, template, context, names)
+
+    def stop(self) -> None:
+        self.mock.stop(remove_data=False)
+
+    def restore_demo(self, seed: Callable[[], object]) -> None:
+        """Put the demo data in the (empty) tables: seeded the first time, copied after."""
+        tables = self._moto_tables()
+        if self.demo is None:
+            seed()
+            self.demo = {name: copy.deepcopy(table.items) for name, table in tables.items()}
+            return
+        for name, items in self.demo.items():
+            tables[name].items = copy.deepcopy(items)
+
+
+@pytest.fixture(scope="session")
+def _moto_session() -> _Session:
+    return _Session()
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsResources]:
-    """moto with every table and queue of template.yaml; fake credentials in the env."""
+def aws(monkeypatch: pytest.MonkeyPatch, _moto_session: _Session) -> Iterator[AwsResources]:
+    """moto with every table and queue of template.yaml, empty; fake credentials in the env."""
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_REGION", REGION)
-    with mock_aws():
-        template = tpl.load_template()
-        context = tpl.make_context(template, region=REGION)
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
-        names = tpl.create_resources(template, context, dynamodb, sqs)
-        yield AwsResources(dynamodb, sqs, template, context, names)
+    resources = _moto_session.start()
+    try:
+        yield resources
+    finally:
+        _moto_session.stop()
 
 
 @pytest.fixture(scope="session")
@@ -122,9 +185,9 @@ def token(local_keys: keys.LocalKeys) -> Callable[..., str]:
 
 
 @pytest.fixture
-def seeded(gateway: LocalGateway) -> LocalGateway:
+def seeded(gateway: LocalGateway, _moto_session: _Session) -> LocalGateway:
     """The gateway over the demo data."""
     from hail_tools import demo
 
-    demo.seed()
+    _moto_session.restore_demo(demo.seed)
     return gateway

@@ -21,11 +21,11 @@ from typing import Any
 
 import boto3
 
-from hail_tools import embedded, keys, triggers
+from hail_tools import LOCAL_DIR, embedded, keys, triggers
 from hail_tools import template as tpl
 from hail_tools.gateway import MAX_REQUEST_BODY, LocalGateway
 
-ENDPOINT_FILE = tpl.REPO_ROOT / ".local" / "endpoint"
+ENDPOINT_FILE = LOCAL_DIR / "endpoint"
 
 
 class PortInUseError(OSError):

@@ -18,6 +18,19 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_local_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Servers started here keep their keys and endpoint apart from a developer's `make run`
+    (and from those of other test workers): `hail` commands run by the tests follow."""
+    saved = os.environ.get("HAIL_LOCAL_DIR")
+    os.environ["HAIL_LOCAL_DIR"] = str(tmp_path_factory.mktemp("local"))
+    yield
+    if saved is None:
+        os.environ.pop("HAIL_LOCAL_DIR", None)
+    else:
+        os.environ["HAIL_LOCAL_DIR"] = saved
+
+
 @dataclass
 class Server:
     url: str
