@@ -29,14 +29,15 @@ ORG = "/v1/organisations/demo-school"
 
 def _load_publications(count: int) -> None:
     """Write `count` publications straight into the table, as the API would have."""
-    from hail import storage
     from hail.editorial import plain_text
+    from hail.storage import base as db
+    from hail.storage import publications as publications_db
 
     rng = random.Random(42)
     words = ["camp", "sport", "music", "art", "science", "trip"]
     words += ["news", "term", "award", "open", "day", "fair"]
     style = {"id": "magazine", "name": "Magazine", "description": "", "preview_url": ""}
-    client = storage.client()
+    client = db.client()
     table = os.environ["TABLE_NAME"]
     published = 0
     batch: list[dict] = []
@@ -68,7 +69,7 @@ def _load_publications(count: int) -> None:
             "watchers": {"paula"},
             "unwatchers": set(),
         }
-        batch.append({"PutRequest": {"Item": storage._publication_item(pub)}})
+        batch.append({"PutRequest": {"Item": publications_db.publication_item(pub)}})
         if len(batch) == 25:
             client.batch_write_item(RequestItems={table: batch})
             batch = []

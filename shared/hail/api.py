@@ -15,11 +15,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hail import storage
 from hail.auth import CONNECTIONS, READ, WRITE, Principal, get_verifier
 from hail.errors import CODE_BY_STATUS, HailError, error_body
 from hail.observability import logger, metrics, tracer
 from hail.settings import get_settings
+from hail.storage import base as db
 
 
 def error_response(
@@ -95,15 +95,13 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        stats = storage.start_stats()
+        stats = db.start_stats()
         try:
             await self._guarded(scope, receive, send, stats)
         finally:
             metrics.add_metric(name="DynamoDBRoundTrips", unit="Count", value=stats.round_trips)
 
-    async def _guarded(
-        self, scope: Scope, receive: Receive, send: Send, stats: storage.DbStats
-    ) -> None:
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send, stats: db.DbStats) -> None:
         settings = get_settings()
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
         accept = headers.get("accept")

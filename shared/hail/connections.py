@@ -12,12 +12,15 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from hail import queue, storage
+from hail import queue
 from hail.errors import BadRequest, NotFound, Unavailable
 from hail.models import PushRequest, utc_now
 from hail.observability import logger
 from hail.publications import member_role, new_id, require_role
 from hail.services import NAMES
+from hail.storage import accounts as accounts_db
+from hail.storage import connections as connections_db
+from hail.storage import publications as publications_db
 
 # A push still pending this long after it was queued is taken to be lost (say the function
 # stopped between the write and the queue): another push of the pair is then accepted.
@@ -76,7 +79,7 @@ def view(connection: dict, state: dict | None) -> dict:
 
 
 def _publication(user_id: str, publication_id: str) -> tuple[dict, str]:
-    found = storage.fetch(user_id=user_id, publication_id=publication_id)
+    found = publications_db.fetch(user_id=user_id, publication_id=publication_id)
     pub = found.publication
     if pub is None:
         raise NotFound(f"No publication with id '{publication_id}'.")
@@ -86,8 +89,8 @@ def _publication(user_id: str, publication_id: str) -> tuple[dict, str]:
 def list_for_publication(user_id: str, publication_id: str) -> list[dict]:
     """The organisation's connections, each with this publication's push state."""
     pub, _role = _publication(user_id, publication_id)
-    found = storage.list_connections(pub["org_id"])
-    states = storage.push_states(publication_id)
+    found = connections_db.list_connections(pub["org_id"])
+    states = connections_db.push_states(publication_id)
     found.sort(key=lambda c: (str(c["name"]).casefold(), c["id"]))
     return [view(c, states.get(c["id"])) for c in found]
 
@@ -114,11 +117,11 @@ def push(user_id: str, publication_id: str, request: PushRequest, publication_ur
     pub, role = _publication(user_id, publication_id)
     require_role(role, "publisher", "push to a connection")
     org_id, connection_id = pub["org_id"], request.connection_id
-    connection = _pushable(storage.get_connection(org_id, connection_id), connection_id, pub)
+    connection = _pushable(connections_db.get_connection(org_id, connection_id), connection_id, pub)
     push_id = str(uuid.uuid4())
     now = utc_now()
     try:
-        previous = storage.start_push(
+        previous = connections_db.start_push(
             publication_id,
             connection_id,
             push_id=push_id,
@@ -126,7 +129,7 @@ def push(user_id: str, publication_id: str, request: PushRequest, publication_ur
             now=timestamp(now),
             stale_before=timestamp(now - PENDING_LOST_AFTER),
         )
-    except storage.AlreadyPending:
+    except connections_db.AlreadyPending:
         raise BadRequest(
             "A push of this publication to this connection is already pending."
         ) from None
@@ -154,7 +157,7 @@ def push(user_id: str, publication_id: str, request: PushRequest, publication_ur
 
 def _put_back(publication_id: str, connection_id: str, push_id: str, previous: dict | None) -> None:
     try:
-        storage.undo_push(publication_id, connection_id, push_id, previous)
+        connections_db.undo_push(publication_id, connection_id, push_id, previous)
     except Exception:  # the 503 stands; a pair left pending is released after PENDING_LOST_AFTER
         logger.exception("Push state not restored", extra={"push_id": push_id})
 
@@ -177,7 +180,7 @@ def add_connection(
     only_new: bool = False,
 ) -> dict:
     """Create (or replace) a connection of the organisation; its stored form."""
-    if storage.get_organisation(org_id) is None:
+    if accounts_db.get_organisation(org_id) is None:
         raise NotFound(f"No organisation with id '{org_id}'.")
     if service not in NAMES:
         raise BadRequest(f"Unknown service '{service}'; one of: {', '.join(sorted(NAMES))}.")
@@ -195,10 +198,10 @@ def add_connection(
         "exception": exception,
         "settings": dict(settings or {}),
     }
-    if not storage.put_connection(connection, only_new=only_new):
-        return storage.get_connection(org_id, connection_id) or connection
+    if not connections_db.put_connection(connection, only_new=only_new):
+        return connections_db.get_connection(org_id, connection_id) or connection
     if credentials:
-        storage.put_credentials(org_id, connection_id, credentials)
+        connections_db.put_credentials(org_id, connection_id, credentials)
     return connection
 
 
@@ -216,7 +219,7 @@ def update_connection(
 ) -> dict:
     """Change what is given; settings and credentials are merged into what is there (an
     empty value removes a key). Clearing `exception` forgets why it was set."""
-    current = storage.get_connection(org_id, connection_id)
+    current = connections_db.get_connection(org_id, connection_id)
     if current is None:
         raise NotFound(f"No connection '{connection_id}' in '{org_id}'.")
     changes: dict = {}
@@ -234,11 +237,11 @@ def update_connection(
     if settings:
         changes["settings"] = _merged(current.get("settings") or {}, settings)
     if credentials:
-        kept = storage.get_credentials(org_id, connection_id)
-        storage.put_credentials(org_id, connection_id, _merged(kept, credentials))
+        kept = connections_db.get_credentials(org_id, connection_id)
+        connections_db.put_credentials(org_id, connection_id, _merged(kept, credentials))
     if not changes:
         return current
-    return storage.update_connection(org_id, connection_id, changes)
+    return connections_db.update_connection(org_id, connection_id, changes)
 
 
 def _merged(current: dict[str, str], given: dict[str, str]) -> dict[str, str]:
@@ -247,8 +250,8 @@ def _merged(current: dict[str, str], given: dict[str, str]) -> dict[str, str]:
 
 
 def remove_connection(org_id: str, connection_id: str) -> None:
-    storage.delete_connection(org_id, connection_id)
-    storage.delete_credentials(org_id, connection_id)
+    connections_db.delete_connection(org_id, connection_id)
+    connections_db.delete_credentials(org_id, connection_id)
 
 
 def missing(connection: dict, credentials: dict[str, str]) -> list[str]:

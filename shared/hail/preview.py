@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from hail import publications, storage
+from hail import publications
+from hail.storage import accounts as accounts_db
+from hail.storage import previews as previews_db
 
 TOKEN_BYTES = 32  # 256 random bits, 43 URL-safe characters
 PREVIEW_SECONDS = 15 * 60
@@ -65,7 +67,7 @@ def create(user_id: str, publication_id: str, base_url: str, now: float) -> Prev
     pub = publications.get(user_id, publication_id)  # 404 unknown, 403 not a member
     token = secrets.token_urlsafe(TOKEN_BYTES)
     expires = int(now) + PREVIEW_SECONDS
-    storage.put_preview(digest(token), pub["id"], expires)
+    previews_db.put_preview(digest(token), pub["id"], expires)
     return Preview(url=f"{base_url}/p/{pub['id']}?access={token}", expires_at=timestamp(expires))
 
 
@@ -75,7 +77,7 @@ def redeem(publication_id: str, token: str, now: float) -> Session | None:
     if not plausible(token):
         return None
     session_id = secrets.token_urlsafe(TOKEN_BYTES)
-    spent = storage.spend_preview(
+    spent = previews_db.spend_preview(
         digest(token), publication_id, int(now), digest(session_id), int(now) + SESSION_SECONDS
     )
     return Session(session_id, publication_id, SESSION_SECONDS) if spent else None
@@ -85,7 +87,7 @@ def page(publication_id: str, session_ids: Iterable[str], now: float) -> Shown |
     """The publication if this visitor may see it: anyone once it is published, before that
     only a holder of a live preview session for it. None means "show nothing"."""
     hashes = sorted({digest(s) for s in session_ids if plausible(s)})[:MAX_SESSIONS_READ]
-    pub, sessions = storage.get_page(publication_id, hashes)
+    pub, sessions = previews_db.get_page(publication_id, hashes)
     if pub is None:
         return None
     public = pub["status"] == "published"
@@ -93,5 +95,5 @@ def page(publication_id: str, session_ids: Iterable[str], now: float) -> Shown |
         s.get("publication_id") == pub["id"] and s.get("expires", 0) > now for s in sessions
     ):
         return None
-    org = storage.get_organisation(pub["org_id"]) or {}
+    org = accounts_db.get_organisation(pub["org_id"]) or {}
     return Shown(pub, str(org.get("name") or ""), public)

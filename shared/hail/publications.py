@@ -4,7 +4,6 @@ import secrets
 import string
 from dataclasses import dataclass
 
-from hail import storage
 from hail.editorial import plain_text
 from hail.errors import (
     BadRequest,
@@ -14,6 +13,8 @@ from hail.errors import (
     Unprocessable,
 )
 from hail.models import PublicationCreate, PublicationFields, utc_now
+from hail.storage import base as db
+from hail.storage import publications as publications_db
 
 ROLES = ("viewer", "editor", "publisher", "admin", "owner")
 RANK = {role: rank for rank, role in enumerate(ROLES)}
@@ -43,8 +44,8 @@ def require_role(role: str, minimum: str, action: str) -> None:
         raise Forbidden(f"Your role ({role}) may not {action}.")
 
 
-def _org_role(user_id: str, org_id: str, style_id: str | None = None) -> storage.Fetched:
-    found = storage.fetch(user_id=user_id, org_id=org_id, style_id=style_id)
+def _org_role(user_id: str, org_id: str, style_id: str | None = None) -> publications_db.Fetched:
+    found = publications_db.fetch(user_id=user_id, org_id=org_id, style_id=style_id)
     if found.org is None:
         raise NotFound(f"No organisation with id '{org_id}'.")
     member_role(found.roles, org_id)
@@ -52,7 +53,7 @@ def _org_role(user_id: str, org_id: str, style_id: str | None = None) -> storage
 
 
 def _publication(user_id: str, publication_id: str, style_id: str | None = None) -> tuple:
-    found = storage.fetch(user_id=user_id, publication_id=publication_id, style_id=style_id)
+    found = publications_db.fetch(user_id=user_id, publication_id=publication_id, style_id=style_id)
     pub = found.publication
     if pub is None:
         raise NotFound(f"No publication with id '{publication_id}'.")
@@ -105,7 +106,7 @@ def style_view(style: dict, available: bool) -> dict:
 def list_styles(user_id: str, org_id: str) -> list[dict]:
     org = _org_role(user_id, org_id).org or {}
     offered: dict[str, bool] = org.get("styles", {})
-    catalogue = storage.get_styles(offered)
+    catalogue = publications_db.get_styles(offered)
     return [
         style_view(catalogue[sid], bool(available))
         for sid, available in sorted(offered.items())
@@ -171,13 +172,13 @@ def create(
     }
     for _attempt in range(5):
         try:
-            storage.create_publication(pub)
+            publications_db.create_publication(pub)
             return pub
-        except storage.IdTaken:
+        except db.IdTaken:
             if publication_id:
                 raise
             pub["id"] = new_id()
-    raise storage.IdTaken(pub["id"])  # five collisions in 36**8 ids: something is wrong
+    raise db.IdTaken(pub["id"])  # five collisions in 36**8 ids: something is wrong
 
 
 def get(user_id: str, publication_id: str) -> dict:
@@ -211,7 +212,7 @@ def edit(
     new["search_text"] = f"{new['title']} {plain_text(new['editorial'])}".casefold()
     new["version"] = pub["version"] + 1
     new["updated_by"] = user_id
-    storage.update_publication(pub, new)
+    publications_db.update_publication(pub, new)
     return new
 
 
@@ -221,7 +222,7 @@ def etag(pub: dict) -> str:
 
 def watch(user_id: str, publication_id: str, watching: bool) -> None:
     _publication(user_id, publication_id)
-    storage.set_watch(publication_id, user_id, watching)
+    publications_db.set_watch(publication_id, user_id, watching)
 
 
 # ----------------------------------------------------------------- listing ---
@@ -235,7 +236,7 @@ class Page:
 
 def list_page(
     user_id: str,
-    query: storage.ListQuery,
+    query: publications_db.ListQuery,
     *,
     limit: int | None,
     skip: int = 0,
@@ -246,7 +247,7 @@ def list_page(
         # The whole list, as Hail clients expect, when it fits in one response.
         if not query.search and _counted(found.org or {}, query.status) > MAX_UNPAGED:
             raise _too_long()
-        items, more = storage.list_publications(query, limit=MAX_UNPAGED)
+        items, more = publications_db.list_publications(query, limit=MAX_UNPAGED)
         if more or sum(_size(p) for p in items) > MAX_UNPAGED_BYTES:
             raise _too_long()
         return Page(items, None)
@@ -257,7 +258,7 @@ def list_page(
             f"The 'offset' parameter may skip at most {MAX_SKIP} publications (skipping "
             "reads them); follow the 'next' links to go further."
         )
-    items, nxt = storage.list_publications(query, limit=limit, skip=skip, cursor=cursor)
+    items, nxt = publications_db.list_publications(query, limit=limit, skip=skip, cursor=cursor)
     return Page(items, nxt)
 
 
@@ -278,8 +279,8 @@ def _counted(org: dict, status: str | None) -> int:
     return int(org.get("n_published", 0)) + int(org.get("n_unpublished", 0))
 
 
-def count(user_id: str, query: storage.ListQuery) -> int:
+def count(user_id: str, query: publications_db.ListQuery) -> int:
     found = _org_role(user_id, query.org_id)
     if query.search:
-        return storage.count_publications(query)
+        return publications_db.count_publications(query)
     return _counted(found.org or {}, query.status)

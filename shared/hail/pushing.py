@@ -37,12 +37,13 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json, ValidationError
 
-from hail import queue, services, storage
+from hail import queue, services
 from hail.connections import PushJob, timestamp
 from hail.models import utc_now
 from hail.observability import logger, metrics, tracer
 from hail.services import Post, Result
 from hail.settings import get_settings
+from hail.storage import connections as connections_db
 
 MAX_DELAY_SECONDS = 6 * 3600  # a Retry-After beyond this is not honoured in full
 LEASE_SECONDS = 60  # > one post (HTTP timeout 10 s), < the queue's visibility timeout
@@ -114,7 +115,7 @@ class DynamoPushStore:
 
     def claim(self, job: PushJob, *, attempt: int, now: datetime, lease_seconds: int) -> str:
         epoch = int(now.timestamp())
-        return storage.claim_push(
+        return connections_db.claim_push(
             job.publication_id,
             job.connection_id,
             job.push_id,
@@ -125,10 +126,10 @@ class DynamoPushStore:
         )
 
     def connection(self, org_id: str, connection_id: str) -> tuple[dict | None, dict[str, str]]:
-        return storage.get_connection_and_credentials(org_id, connection_id)
+        return connections_db.get_connection_and_credentials(org_id, connection_id)
 
     def finish(self, job: PushJob, status: str, *, now: datetime, error: str | None = None) -> bool:
-        return storage.finish_push(
+        return connections_db.finish_push(
             job.publication_id,
             job.connection_id,
             job.push_id,
@@ -140,7 +141,7 @@ class DynamoPushStore:
     def put_in_exception(
         self, org_id: str, connection_id: str, reason: str, *, now: datetime
     ) -> None:
-        storage.put_connection_in_exception(org_id, connection_id, reason, timestamp(now))
+        connections_db.put_connection_in_exception(org_id, connection_id, reason, timestamp(now))
 
 
 class SqsRedelivery:

@@ -10,7 +10,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hail.settings import get_settings
-from hail.storage import CLIENT_CONFIG
+from hail.storage.base import CLIENT_CONFIG
 
 MAX_VISIBILITY_SECONDS = 43_200  # SQS: a message is hidden for at most 12 hours in all
 

@@ -59,39 +59,39 @@ def _seed(args: argparse.Namespace) -> str:
 
 
 def _org_create(args: argparse.Namespace) -> str:
-    from hail import storage
+    from hail.storage import accounts as accounts_db
 
-    storage.put_organisation(args.org, args.name)
+    accounts_db.put_organisation(args.org, args.name)
     return f"organisation {args.org} saved"
 
 
 def _member_add(args: argparse.Namespace) -> str:
-    from hail import storage
+    from hail.storage import accounts as accounts_db
 
-    if storage.get_organisation(args.org) is None:
+    if accounts_db.get_organisation(args.org) is None:
         raise SystemExit(f"error: no organisation '{args.org}'")
-    storage.set_member(args.org, args.user, args.role)
+    accounts_db.set_member(args.org, args.user, args.role)
     return f"{args.user} is now {args.role} of {args.org}"
 
 
 def _member_remove(args: argparse.Namespace) -> str:
-    from hail import storage
+    from hail.storage import accounts as accounts_db
 
-    storage.set_member(args.org, args.user, None)
+    accounts_db.set_member(args.org, args.user, None)
     return f"{args.user} removed from {args.org}"
 
 
 def _style_add(args: argparse.Namespace) -> str:
-    from hail import storage
+    from hail.storage import accounts as accounts_db
 
-    storage.put_style(args.style, args.name, args.description, args.preview_url)
+    accounts_db.put_style(args.style, args.name, args.description, args.preview_url)
     return f"style {args.style} saved"
 
 
 def _style_offer(args: argparse.Namespace) -> str:
-    from hail import storage
+    from hail.storage import accounts as accounts_db
 
-    storage.set_org_style(args.org, args.style, not args.unavailable)
+    accounts_db.set_org_style(args.org, args.style, not args.unavailable)
     state = "not yet available" if args.unavailable else "available"
     return f"style {args.style} is {state} to {args.org}"
 
@@ -99,14 +99,14 @@ def _style_offer(args: argparse.Namespace) -> str:
 def _publication_css(args: argparse.Namespace) -> str:
     from urllib.parse import urlsplit
 
-    from hail import storage
+    from hail.storage import publications as publications_db
 
     url = None if args.clear else args.url
     if url is not None and urlsplit(url).scheme != "https":
         raise SystemExit("error: the stylesheet must be an https:// URL")
     if url is None and not args.clear:
         raise SystemExit("error: give a URL, or --clear")
-    storage.set_custom_css(args.publication, url)
+    publications_db.set_custom_css(args.publication, url)
     return f"{args.publication}: custom CSS {'removed' if url is None else url}"
 
 
@@ -145,7 +145,8 @@ def _connection_line(connection: dict, credentials: dict[str, str]) -> str:
 
 
 def _connection_add(args: argparse.Namespace) -> str:
-    from hail import connections, storage
+    from hail import connections
+    from hail.storage import connections as connections_db
 
     _use_credentials(args)
     connection = connections.add_connection(
@@ -160,12 +161,13 @@ def _connection_add(args: argparse.Namespace) -> str:
         settings=_pairs(args.setting, "setting"),
         credentials=_pairs(args.credential, "credential"),
     )
-    credentials = storage.get_credentials(args.org, connection["id"])
+    credentials = connections_db.get_credentials(args.org, connection["id"])
     return "saved: " + _connection_line(connection, credentials)
 
 
 def _connection_update(args: argparse.Namespace) -> str:
-    from hail import connections, storage
+    from hail import connections
+    from hail.storage import connections as connections_db
 
     _use_credentials(args)
     connection = connections.update_connection(
@@ -179,7 +181,7 @@ def _connection_update(args: argparse.Namespace) -> str:
         settings=_pairs(args.setting, "setting"),
         credentials=_pairs(args.credential, "credential"),
     )
-    credentials = storage.get_credentials(args.org, args.id)
+    credentials = connections_db.get_credentials(args.org, args.id)
     return "saved: " + _connection_line(connection, credentials)
 
 
@@ -192,14 +194,16 @@ def _connection_remove(args: argparse.Namespace) -> str:
 
 
 def _connection_list(args: argparse.Namespace) -> str:
-    from hail import storage
+    from hail.storage import connections as connections_db
 
     _use_credentials(args)
-    found = sorted(storage.list_connections(args.org), key=lambda c: c["id"])
-    states = storage.push_states(args.publication) if args.publication else {}
+    found = sorted(connections_db.list_connections(args.org), key=lambda c: c["id"])
+    states = connections_db.push_states(args.publication) if args.publication else {}
     lines = []
     for connection in found:
-        line = _connection_line(connection, storage.get_credentials(args.org, connection["id"]))
+        line = _connection_line(
+            connection, connections_db.get_credentials(args.org, connection["id"])
+        )
         state = states.get(connection["id"])
         if state:
             line += (

@@ -1,7 +1,9 @@
 """The demo data `make run` loads (fixed ids, listed in the README)."""
 
-from hail import connections, publications, storage
+from hail import connections, publications
 from hail.models import PublicationCreate
+from hail.storage import accounts as accounts_db
+from hail.storage import base as db
 
 STYLES = [
     ("magazine", "Magazine", "A photographic awesomeness", "https://hail.to/styles/magazine"),
@@ -132,14 +134,14 @@ def seed(webhook_url: str | None = None) -> list[str]:
     """Load the demo data; running it again changes nothing already there."""
     done = []
     for style_id, name, description, preview_url in STYLES:
-        storage.put_style(style_id, name, description, preview_url)
+        accounts_db.put_style(style_id, name, description, preview_url)
     for org_id, (name, styles) in ORGANISATIONS.items():
-        storage.put_organisation(org_id, name)
+        accounts_db.put_organisation(org_id, name)
         for style_id, available in styles.items():
-            storage.set_org_style(org_id, style_id, available)
+            accounts_db.set_org_style(org_id, style_id, available)
         done.append(f"organisation {org_id}")
     for org_id, user_id, role in MEMBERS:
-        storage.set_member(org_id, user_id, role)
+        accounts_db.set_member(org_id, user_id, role)
         done.append(f"{role} {user_id} of {org_id}")
     for org_id, user_id, pub_id, fields in PUBLICATIONS:
         try:
@@ -147,7 +149,7 @@ def seed(webhook_url: str | None = None) -> list[str]:
                 user_id, org_id, PublicationCreate.model_validate(fields), publication_id=pub_id
             )
             done.append(f"publication {pub_id}")
-        except storage.IdTaken:
+        except db.IdTaken:
             pass
     for fields in demo_connections(webhook_url or UNREACHABLE_WEBHOOK):
         connections.add_connection("demo-school", only_new=True, **fields)

@@ -84,14 +84,15 @@ PUBLICATIONS = {
 
 def _seed() -> dict[str, str]:
     """The organisation and one published publication per style; returns style -> id."""
-    from hail import publications, storage
+    from hail import publications
     from hail.models import PublicationCreate
+    from hail.storage import accounts as accounts_db
 
     org_id, name = ORG
-    storage.put_organisation(org_id, name)
+    accounts_db.put_organisation(org_id, name)
     for style in PUBLICATIONS:
-        storage.set_org_style(org_id, style, True)
-    storage.set_member(org_id, "alice", "owner")
+        accounts_db.set_org_style(org_id, style, True)
+    accounts_db.set_member(org_id, "alice", "owner")
     ids = {}
     for style, fields in PUBLICATIONS.items():
         body = {**fields, "status": "published", "style_id": style}

@@ -93,9 +93,10 @@ def test_each_function_may_make_the_calls_it_makes(seeded, token, aws):
     session = boto3._get_default_session()._session
     session.register("before-parameter-build.dynamodb", record)
     session.register("before-parameter-build.sqs", record)
-    from hail import queue, storage
+    from hail import queue
+    from hail.storage import base as db
 
-    storage.reset()
+    db.reset()
     getattr(queue, "reset", lambda: None)()
     routes = [r for r in tpl.routes(TEMPLATE) if r.method != "ANY"]
     missing = [(r.method, r.path) for r in routes if (r.method, r.path) not in SCENARIOS]

@@ -107,15 +107,16 @@ def test_only_the_worker_may_read_credentials() -> None:
 @pytest.fixture
 def calls(seeded: Any, aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list]]:
     """Every DynamoDB and SQS call, by the function `calls["current"]` names."""
-    from hail import pushing, queue, storage
+    from hail import pushing, queue
     from hail.settings import get_settings
+    from hail.storage import base as db
 
     serialise_dynamodb_writes()
     monkeypatch.setenv("ALLOW_PRIVATE_WEBHOOKS", "true")
     monkeypatch.setenv("PUSH_RETRY_BASE_SECONDS", "0")
     get_settings.cache_clear()
     pushing.default_worker.cache_clear()
-    storage.reset()
+    db.reset()
     queue.reset()
     made: dict[str, list] = defaultdict(list)
     made["current"] = ["ConnectionsFunction"]

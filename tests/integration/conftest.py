@@ -33,13 +33,13 @@ def api(seeded: LocalGateway, token: Callable[..., str]) -> Api:
 @pytest.fixture
 def stored(aws) -> Callable[[str], dict | None]:
     """The raw stored item of a publication (to check what a request really changed)."""
-    from hail import storage
+    from hail.storage import base as db
 
     def get(publication_id: str) -> dict | None:
         item = aws.dynamodb.get_item(
             TableName=aws.table_name, Key={"pk": {"S": f"PUB#{publication_id}"}, "sk": {"S": "PUB"}}
         ).get("Item")
-        return storage._load(item)
+        return db.load(item)
 
     return get
 

@@ -26,7 +26,7 @@ def hail(
 
 
 def test_add_update_list_remove(hail: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hail import storage
+    from hail.storage import connections as connections_db
 
     # Given / When a Mastodon connection is added, its token read from stdin
     monkeypatch.setattr("sys.stdin", io.StringIO("tok-123\n"))
@@ -39,11 +39,11 @@ def test_add_update_list_remove(hail: Any, monkeypatch: pytest.MonkeyPatch) -> N
     # Then it is saved, with its credentials apart from it
     assert code == 0
     assert out == "saved: masto  mastodon  '@school'  authorised; configured"
-    stored = storage.get_connection("demo-school", "masto")
+    stored = connections_db.get_connection("demo-school", "masto")
     assert stored is not None
     assert stored["settings"] == {"base_url": "https://mastodon.example"}
     assert "access_token" not in str(stored)
-    assert storage.get_credentials("demo-school", "masto") == {"access_token": "tok-123"}
+    assert connections_db.get_credentials("demo-school", "masto") == {"access_token": "tok-123"}
 
     # When it is put in exception, then cleared, and a setting removed
     assert hail("admin", "connection", "update", "demo-school", "masto", "--exception")[0] == 0
@@ -57,10 +57,10 @@ def test_add_update_list_remove(hail: Any, monkeypatch: pytest.MonkeyPatch) -> N
     assert out == (
         "saved: masto  mastodon  '@school'  authorised; not configured; missing setting base_url"
     )
-    assert storage.get_connection("demo-school", "masto")["exception_reason"] is None  # type: ignore[index]
+    assert connections_db.get_connection("demo-school", "masto")["exception_reason"] is None  # type: ignore[index]
 
     # When the organisation's connections are listed with a publication
-    storage.start_push(
+    connections_db.start_push(
         "welcome1", "masto", push_id="p", org_id="demo-school", now="2026-11-22 10:00:00",
         stale_before="2026-11-22 09:00:00",
     )  # fmt: skip
@@ -78,8 +78,8 @@ def test_add_update_list_remove(hail: Any, monkeypatch: pytest.MonkeyPatch) -> N
     )
 
     # Then it and its credentials are gone
-    assert storage.get_connection("demo-school", "masto") is None
-    assert storage.get_credentials("demo-school", "masto") == {}
+    assert connections_db.get_connection("demo-school", "masto") is None
+    assert connections_db.get_credentials("demo-school", "masto") == {}
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hail import connections, queue, storage
+from hail import connections, queue
+from hail.storage import connections as connections_db
 from hail_tools.atomic import serialise_dynamodb_writes
 
 PUSH = "/v1/publications/welcome1/connections"
@@ -148,7 +149,7 @@ def test_push_is_accepted_queued_and_pending(api: Any, aws: Any) -> None:
         "comment": "Read it!",
     }
     # And the stored state is pending under that push id
-    state = storage.get_push("welcome1", "webhook-demo")
+    state = connections_db.get_push("welcome1", "webhook-demo")
     assert state is not None
     assert (state["status"], state["push_id"], state["attempts"]) == ("pending", push_id, 0)
     # And the list shows it
@@ -221,14 +222,14 @@ def test_push_refused_with_400(
     assert response.status == 400
     assert response.json() == _error(message)
     assert _jobs(aws) == []
-    assert storage.get_push(publication, connection_id) is None
+    assert connections_db.get_push(publication, connection_id) is None
 
 
 def test_push_refused_while_pending(api: Any, aws: Any) -> None:
     # Given a push that is pending
     first = api("POST", PUSH, json={"connection_id": "webhook-demo"})
     assert first.status == 202
-    pending = storage.get_push("welcome1", "webhook-demo")
+    pending = connections_db.get_push("welcome1", "webhook-demo")
 
     # When the same pair is pushed again
     second = api("POST", PUSH, json={"connection_id": "webhook-demo"})
@@ -239,7 +240,7 @@ def test_push_refused_while_pending(api: Any, aws: Any) -> None:
         "A push of this publication to this connection is already pending."
     )
     assert len(_jobs(aws)) == 1
-    assert storage.get_push("welcome1", "webhook-demo") == pending
+    assert connections_db.get_push("welcome1", "webhook-demo") == pending
 
 
 @pytest.mark.parametrize(
@@ -295,7 +296,7 @@ def test_push_refused_to_who_may_not(
     assert response.status == status
     assert response.json()["error"]["error_code"] == code
     assert _jobs(aws) == []
-    assert storage.get_push("welcome1", "webhook-demo") is None
+    assert connections_db.get_push("welcome1", "webhook-demo") is None
 
 
 def test_push_of_an_unknown_publication_is_404(api: Any) -> None:
@@ -328,13 +329,13 @@ def test_exactly_one_of_simultaneous_pushes_is_accepted(api: Any, aws: Any) -> N
     assert sorted(statuses) == [202] + [400] * (clients - 1)
     jobs = _jobs(aws)
     assert len(jobs) == 1
-    state = storage.get_push("welcome1", "webhook-demo")
+    state = connections_db.get_push("welcome1", "webhook-demo")
     assert state is not None and state["push_id"] == jobs[0]["push_id"]
 
 
 def test_queue_failure_answers_503_and_changes_nothing(api: Any, aws: Any) -> None:
     # Given a pair that was posted before, and a queue that cannot be reached
-    storage.start_push(
+    connections_db.start_push(
         "welcome1",
         "webhook-demo",
         push_id="old",
@@ -342,10 +343,10 @@ def test_queue_failure_answers_503_and_changes_nothing(api: Any, aws: Any) -> No
         now="2026-01-01 10:00:00",
         stale_before="2026-01-01 09:00:00",
     )
-    storage.finish_push(
+    connections_db.finish_push(
         "welcome1", "webhook-demo", "old", status="posted", now="2026-01-01 10:00:05"
     )
-    before = storage.get_push("welcome1", "webhook-demo")
+    before = connections_db.get_push("welcome1", "webhook-demo")
     aws.sqs.delete_queue(QueueUrl=aws.queues["PushQueue"])
 
     # When the pair is pushed, and a never-pushed pair too
@@ -360,8 +361,8 @@ def test_queue_failure_answers_503_and_changes_nothing(api: Any, aws: Any) -> No
         assert answer.json() == _error(
             "The push could not be queued and nothing was changed; retry shortly.", "UNAVAILABLE"
         )
-    assert storage.get_push("welcome1", "webhook-demo") == before
-    assert storage.get_push("welcome1", fresh_conn) is None
+    assert connections_db.get_push("welcome1", "webhook-demo") == before
+    assert connections_db.get_push("welcome1", fresh_conn) is None
     # And the list still shows the last post
     listed = {c["id"]: c for c in api("GET", PUSH).json()}
     assert listed["webhook-demo"]["status"] == "posted"
@@ -383,7 +384,7 @@ def _add_hook(ident: str) -> str:
 @pytest.mark.parametrize("status", ["posted", "failed", "retrying"])
 def test_a_finished_or_retrying_push_can_be_pushed_again(api: Any, aws: Any, status: str) -> None:
     # Given a pair whose last push is posted, failed or retrying
-    storage.start_push(
+    connections_db.start_push(
         "welcome1",
         "webhook-demo",
         push_id="old",
@@ -391,14 +392,16 @@ def test_a_finished_or_retrying_push_can_be_pushed_again(api: Any, aws: Any, sta
         now="2026-01-01 10:00:00",
         stale_before="2026-01-01 09:00:00",
     )
-    storage.finish_push("welcome1", "webhook-demo", "old", status=status, now="2026-01-01 10:00:05")
+    connections_db.finish_push(
+        "welcome1", "webhook-demo", "old", status=status, now="2026-01-01 10:00:05"
+    )
 
     # When it is pushed again
     response = api("POST", PUSH, json={"connection_id": "webhook-demo"})
 
     # Then the new push replaces the old one (whose job, if any, will find nothing to do)
     assert response.status == 202
-    state = storage.get_push("welcome1", "webhook-demo")
+    state = connections_db.get_push("welcome1", "webhook-demo")
     assert state is not None
     assert state["status"] == "pending"
     assert state["push_id"] == _jobs(aws)[0]["push_id"] != "old"
@@ -408,7 +411,7 @@ def test_a_finished_or_retrying_push_can_be_pushed_again(api: Any, aws: Any, sta
 
 def test_a_pending_push_lost_for_an_hour_no_longer_blocks(api: Any) -> None:
     # Given a pair left pending two hours ago (its job never reached the queue)
-    storage.start_push(
+    connections_db.start_push(
         "welcome1",
         "webhook-demo",
         push_id="lost",
@@ -422,5 +425,5 @@ def test_a_pending_push_lost_for_an_hour_no_longer_blocks(api: Any) -> None:
 
     # Then the push is accepted
     assert response.status == 202
-    state = storage.get_push("welcome1", "webhook-demo")
+    state = connections_db.get_push("welcome1", "webhook-demo")
     assert state is not None and state["push_id"] != "lost"

@@ -2,7 +2,10 @@
 
 import pytest
 from botocore.exceptions import ClientError
-from hail import publications, storage
+from hail import publications
+from hail.storage import accounts as accounts_db
+from hail.storage import base as db
+from hail.storage import publications as publications_db
 
 NEW = {"title": "x", "status": "unpublished", "style_id": "magazine"}
 
@@ -12,7 +15,7 @@ def test_an_unexpected_error_is_a_500_that_reveals_nothing(api, monkeypatch):
     def broken(**_):
         raise RuntimeError("secret table name DataTable and a stack frame")
 
-    monkeypatch.setattr(storage, "fetch", broken)
+    monkeypatch.setattr(publications_db, "fetch", broken)
     # When a client asks
     response = api("GET", "/v1/publications/camp2026")
     # Then it gets a 500 in the envelope with only a request id
@@ -25,7 +28,7 @@ def test_an_unexpected_error_is_a_500_that_reveals_nothing(api, monkeypatch):
 
 
 def test_database_throttling_is_503_with_retry_after(api, monkeypatch):
-    client = storage.client()
+    client = db.client()
 
     def throttled(**_):
         raise ClientError(
@@ -56,18 +59,20 @@ def test_a_taken_id_is_never_overwritten(api, monkeypatch, stored, org_counts):
 
 def test_a_lost_race_changes_nothing_and_keeps_counters_exact(api, monkeypatch, stored, org_counts):
     # Given another request publishes camp2026 between our read and our write
-    real_fetch = storage.fetch
+    real_fetch = publications_db.fetch
 
     def racing_fetch(**kwargs):
         found = real_fetch(**kwargs)
         if found.publication and not racing_fetch.done:
             racing_fetch.done = True
             stale = dict(found.publication)
-            storage.update_publication(stale, {**stale, "status": "published", "version": 2})
+            publications_db.update_publication(
+                stale, {**stale, "status": "published", "version": 2}
+            )
         return found
 
     racing_fetch.done = False
-    monkeypatch.setattr(storage, "fetch", racing_fetch)
+    monkeypatch.setattr(publications_db, "fetch", racing_fetch)
     # When we publish it too, from the stale read
     response = api("PUT", "/v1/publications/camp2026", user="paula", json={"status": "published"})
     # Then we are told to retry, and the counters moved once, not twice
@@ -81,14 +86,14 @@ def test_a_style_withdrawn_between_read_and_write_is_422_and_writes_nothing(
     api, monkeypatch, stored, org_counts
 ):
     # Given the organisation loses "newsletter" after the request has read it
-    real_fetch = storage.fetch
+    real_fetch = publications_db.fetch
 
     def withdrawing_fetch(**kwargs):
         found = real_fetch(**kwargs)
-        storage.set_org_style("demo-school", "newsletter", False)
+        accounts_db.set_org_style("demo-school", "newsletter", False)
         return found
 
-    monkeypatch.setattr(storage, "fetch", withdrawing_fetch)
+    monkeypatch.setattr(publications_db, "fetch", withdrawing_fetch)
     response = api(
         "POST", "/v1/organisations/demo-school/publications", json={**NEW, "style_id": "newsletter"}
     )

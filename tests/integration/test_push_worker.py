@@ -84,9 +84,9 @@ def _batch(aws: Any, messages: list[dict[str, Any]], queue: str = "PushQueue") -
 
 
 def _state(publication: str = "welcome1", connection: str = "webhook-demo") -> dict[str, Any]:
-    from hail import storage
+    from hail.storage import connections as connections_db
 
-    found = storage.get_push(publication, connection)
+    found = connections_db.get_push(publication, connection)
     assert found is not None
     return found
 
@@ -292,11 +292,11 @@ def test_what_reaches_the_dead_letter_queue_is_marked_failed(
 def test_the_sample_sqs_event(aws: Any, hook: FakeService, invoke: Invoke) -> None:
     # Given the sample batch of events/, whose first push is pending (the second is not
     # known: it was replaced or finished)
-    from hail import storage
+    from hail.storage import connections as connections_db
 
     event = json.loads((EVENTS / "sqs_push_batch.json").read_text())
     job = json.loads(event["Records"][0]["body"])
-    storage.start_push(
+    connections_db.start_push(
         "welcome1",
         "webhook-demo",
         push_id=job["push_id"],

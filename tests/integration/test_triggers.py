@@ -216,8 +216,9 @@ def test_a_push_is_posted_by_the_running_triggers(
     api: Any, aws: Any, gateway: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The project's template: push through the API, then the triggers take it from there."""
-    from hail import connections, pushing, queue, storage
+    from hail import connections, pushing, queue
     from hail.settings import get_settings
+    from hail.storage import connections as connections_db
 
     serialise_dynamodb_writes()
     monkeypatch.setenv("ALLOW_PRIVATE_WEBHOOKS", "true")
@@ -244,7 +245,7 @@ def test_a_push_is_posted_by_the_running_triggers(
             # Then, without anything else, it becomes posted
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
-                state = storage.get_push("welcome1", "webhook-demo") or {}
+                state = connections_db.get_push("welcome1", "webhook-demo") or {}
                 if state.get("status") != "pending":
                     break
                 time.sleep(0.1)

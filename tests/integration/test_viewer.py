@@ -145,9 +145,9 @@ def test_the_title_is_escaped(seeded: LocalGateway, token: Callable[..., str]) -
 
 def test_a_custom_stylesheet_is_honoured(seeded: LocalGateway) -> None:
     # Given a published publication with a custom stylesheet (set in the table)
-    from hail import storage
+    from hail.storage import base as db
 
-    storage.client().update_item(
+    db.client().update_item(
         TableName=seeded.environment["TABLE_NAME"],
         Key={"pk": {"S": "PUB#welcome1"}, "sk": {"S": "PUB"}},
         UpdateExpression="SET custom_css_url = :u",

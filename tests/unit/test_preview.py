@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hail import pages, preview, storage
+from hail import pages, preview
 from hail.errors import Forbidden, NotFound
 from hail.settings import get_settings
+from hail.storage import base as db
 from hail_tools import template as tpl
 
 NOW = 1_800_000_000.0  # 2027-01-15 08:00:00 UTC
@@ -29,13 +30,13 @@ def demo(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("TOKEN_AUDIENCE", "hail-api")
     monkeypatch.setenv("JWKS_URL", "file:///nonexistent/jwks.json")
     get_settings.cache_clear()
-    storage.reset()
+    db.reset()
     from hail_tools import demo as demo_data
 
     demo_data.seed()
     yield aws
     get_settings.cache_clear()
-    storage.reset()
+    db.reset()
 
 
 def _items(aws: Any, kind: str) -> list[dict]:
@@ -159,7 +160,7 @@ def test_forged_tokens_open_nothing(demo: Any, forged: str) -> None:
     preview.create("eddie", "camp2026", BASE, NOW)
 
     # When a made-up one is visited
-    stats = storage.start_stats()
+    stats = db.start_stats()
     session = preview.redeem("camp2026", forged, NOW + 1)
 
     # Then there is no session; only a plausible one costs a database call

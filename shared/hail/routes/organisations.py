@@ -11,7 +11,7 @@ from hail.api import base_url, reader, writer
 from hail.auth import Principal
 from hail.errors import BadRequest
 from hail.models import PublicationCreate
-from hail.storage import ORDER_ATTRS, ListQuery
+from hail.storage.publications import ORDER_ATTRS, ListQuery
 
 router = APIRouter()
 MAX_LIMIT = 200

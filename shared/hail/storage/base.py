@@ -1,0 +1,173 @@
+"""What every storage module shares: the DynamoDB client (made once per container), calls
+with their errors mapped and their cost counted per request, and item conversion."""
+
+from collections.abc import Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from hail.errors import Unavailable
+from hail.settings import get_settings
+
+THROTTLED = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
+SERIALIZER = TypeSerializer()
+DESERIALIZER = TypeDeserializer()
+
+
+# ---------------------------------------------------------------- counting ---
+
+
+@dataclass
+class DbStats:
+    round_trips: int = 0
+    items_read: int = 0
+
+
+_stats: ContextVar[DbStats | None] = ContextVar("hail_db_stats", default=None)
+
+
+def start_stats() -> DbStats:
+    stats = DbStats()
+    _stats.set(stats)
+    return stats
+
+
+def _count(parsed: dict, model: Any, **_: Any) -> None:
+    stats = _stats.get()
+    if stats is None:
+        return
+    stats.round_trips += 1
+    op = model.name
+    if op in ("Query", "Scan"):
+        stats.items_read += int(parsed.get("ScannedCount", 0))
+    elif op == "GetItem":
+        stats.items_read += 1 if "Item" in parsed else 0
+    elif op == "BatchGetItem":
+        stats.items_read += sum(len(v) for v in parsed.get("Responses", {}).values())
+
+
+# Shared by every AWS client of the layer: fail fast, retry a little, keep connections.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=2,
+    read_timeout=5,
+    tcp_keepalive=True,
+)
+_client: Any = None
+
+
+def client() -> Any:
+    """The DynamoDB client, made once per container."""
+    global _client
+    if _client is None:
+        _client = boto3.client("dynamodb", config=CLIENT_CONFIG)
+        _client.meta.events.register("after-call.dynamodb", _count)
+    return _client
+
+
+def reset() -> None:
+    """Forget the client (tests switch between mocked accounts)."""
+    global _client
+    _client = None
+
+
+def table() -> str:
+    return get_settings().table_name
+
+
+def call(operation: str, **kwargs: Any) -> Any:
+    try:
+        return getattr(client(), operation)(**kwargs)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in THROTTLED:
+            raise Unavailable("The database is busy; retry shortly.", retry_after=1) from exc
+        raise
+
+
+# ------------------------------------------------------------- conversion ---
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, set):
+        return {plain(v) for v in value}
+    return value
+
+
+def load(item: dict | None) -> dict | None:
+    if item is None:
+        return None
+    return {k: plain(DESERIALIZER.deserialize(v)) for k, v in item.items()}
+
+
+def dump(values: dict) -> dict:
+    # Empty sets cannot be stored: an absent attribute means an empty set.
+    return {
+        k: SERIALIZER.serialize(v) for k, v in values.items() if not (isinstance(v, set) and not v)
+    }
+
+
+def key(kind: str, ident: str) -> dict:
+    return {"pk": {"S": f"{kind}#{ident}"}, "sk": {"S": kind}}
+
+
+def batch_get(keys: Iterable[tuple[str, str]]) -> list[dict]:
+    pending = [key(kind, ident) for kind, ident in keys]
+    items: list[dict] = []
+    while pending:
+        resp = call("batch_get_item", RequestItems={table(): {"Keys": pending[:100]}})
+        items.extend(load(i) or {} for i in resp["Responses"].get(table(), []))
+        unprocessed = resp.get("UnprocessedKeys", {}).get(table(), {}).get("Keys", [])
+        pending = unprocessed + pending[100:]
+    return items
+
+
+def cancellation(exc: ClientError) -> list[str]:
+    return [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+
+
+class IdTaken(Exception):
+    """The generated id is already used: the caller picks another."""
+
+
+def unkeyed(item: dict | None) -> dict | None:
+    return None if item is None else {k: v for k, v in item.items() if k not in ("pk", "sk")}
+
+
+def failed_condition(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def query_prefix(pk: str, prefix: str) -> list[dict]:
+    items: list[dict] = []
+    start = None
+    while True:
+        kwargs: dict[str, Any] = {
+            "TableName": table(),
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}},
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        resp = call("query", **kwargs)
+        items.extend(unkeyed(load(raw)) or {} for raw in resp["Items"])
+        start = resp.get("LastEvaluatedKey")
+        if not start:
+            return items
