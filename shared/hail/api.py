@@ -116,6 +116,7 @@ class RequestGuard:
                     message["headers"] = [
                         *message.get("headers", []),
                         (b"x-db-round-trips", str(stats.round_trips).encode()),
+                        (b"x-db-calls", str(stats.calls).encode()),
                         (b"x-db-items-read", str(stats.items_read).encode()),
                     ]
             await send(message)

@@ -1,4 +1,5 @@
-"""Editorial HTML: sanitised on write with nh3 (Ammonia), and its plain text for search."""
+"""Rich text (a publication's editorial, an article's lead and body): sanitised on write with
+nh3 (Ammonia), and its plain text for search."""
 
 import html
 import re
@@ -6,11 +7,14 @@ import re
 import nh3
 
 ALLOWED_TAGS = {"b", "i", "p", "a", "h3", "h4", "blockquote", "ul", "li", "br"}
+BODY_TAGS = ALLOWED_TAGS | {"h2", "em", "strong", "ol", "figure", "figcaption"}
 ALLOWED_ATTRIBUTES = {"a": {"href"}}
 URL_SCHEMES = ("http:", "https:", "mailto:")
 
 
-_BLOCK = re.compile(r"</?(?:p|h3|h4|blockquote|ul|li|br)\b[^>]*>", re.IGNORECASE)
+_BLOCK = re.compile(
+    r"</?(?:p|h2|h3|h4|blockquote|ul|ol|li|br|figure|figcaption)\b[^>]*>", re.IGNORECASE
+)
 
 
 def _keep_safe_href(tag: str, attribute: str, value: str) -> str | None:
@@ -21,10 +25,12 @@ def _keep_safe_href(tag: str, attribute: str, value: str) -> str | None:
     return None
 
 
-def sanitise(raw: str) -> str:
+def sanitise(raw: str, *, body: bool = False) -> str:
+    """Only the allowed tags (an article's body allows a few more), only a[href] with an
+    absolute http(s) or mailto URL; everything else removed."""
     return nh3.clean(
         raw,
-        tags=ALLOWED_TAGS,
+        tags=BODY_TAGS if body else ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={s.rstrip(":") for s in URL_SCHEMES},
         link_rel=None,

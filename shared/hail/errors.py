@@ -85,6 +85,11 @@ class Conflict(HailError):
     code = "CONFLICT"
 
 
+class Changed(Conflict):
+    """The item changed between its read and this write (a lost race on its version): the
+    client may retry, or gets 412 if it sent If-Match."""
+
+
 class PreconditionFailed(HailError):
     code = "PRECONDITION_FAILED"
 

@@ -64,7 +64,7 @@ class Shown:
 
 def create(user_id: str, publication_id: str, base_url: str, now: float) -> Preview:
     """A one-time preview URL for a publication; any member of its organisation may ask."""
-    pub = publications.get(user_id, publication_id)  # 404 unknown, 403 not a member
+    pub = publications.get(user_id, publication_id).pub  # 404 unknown, 403 not a member
     token = secrets.token_urlsafe(TOKEN_BYTES)
     expires = int(now) + PREVIEW_SECONDS
     previews_db.put_preview(digest(token), pub["id"], expires)

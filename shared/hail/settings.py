@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     expose_db_stats: bool = False
     clock_skew_seconds: int = 5
     max_body_bytes: int = 1024 * 1024
+    # Signs list cursors (every container of a deployment must share it; see template.yaml).
+    cursor_secret: str = ""
     # Pushes: the queue the connections function sends to, the table only the worker reads,
     # attempts (= the queue's maxReceiveCount) and the first retry delay (doubled each time).
     push_queue_url: str = ""

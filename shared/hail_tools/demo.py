@@ -1,7 +1,8 @@
 """The demo data `make run` loads (fixed ids, listed in the README)."""
 
 from hail import connections, publications
-from hail.models import PublicationCreate
+from hail.errors import Conflict
+from hail.models import ArticleCreate, PublicationCreate, TagCreate
 from hail.storage import accounts as accounts_db
 from hail.storage import base as db
 
@@ -154,4 +155,100 @@ def seed(webhook_url: str | None = None) -> list[str]:
     for fields in demo_connections(webhook_url or UNREACHABLE_WEBHOOK):
         connections.add_connection("demo-school", only_new=True, **fields)
         done.append(f"connection {fields['connection_id']}")
+    done += seed_content()
+    return done
+
+
+def seed_content() -> list[str]:
+    """The demo tags, articles and the publications' articles (hail_tools.demo_content),
+    written as the API would have written them (sanitised and validated the same way)."""
+    from hail.records import Article, Tag
+    from hail.storage import articles as articles_db
+    from hail.storage import publications as publications_db
+    from hail.storage import tags as tags_db
+    from hail.storage.writes import Change
+
+    from hail_tools import demo_content
+
+    done = []
+    for private, given in ((False, demo_content.TAGS), (True, demo_content.PRIVATE_TAGS)):
+        for raw in given:
+            fields = TagCreate.model_validate(
+                {"name": raw["name"], "description": raw["description"]}
+            )
+            tag: Tag = {
+                "id": raw["id"],
+                "org_id": raw["org"],
+                "private": private,
+                "name": fields.name,
+                "description": fields.description or "",
+                "created_at": "2026-01-20 08:00:00.000000",
+                "version": 1,
+            }
+            try:
+                tags_db.create(tag)
+                done.append(f"{'private ' if private else ''}tag {tag['id']}")
+            except db.IdTaken:
+                pass
+            except Conflict:
+                pass  # already there
+    for raw in demo_content.ARTICLES:
+        fields = ArticleCreate.model_validate(
+            {
+                k: raw[k]
+                for k in (
+                    "title",
+                    "author",
+                    "lead",
+                    "body",
+                    "date",
+                    "location",
+                    "status",
+                    "flagged",
+                    "tags",
+                    "private_tags",
+                )
+            }
+        )
+        created = f"{fields.date}.{len(done):06d}"
+        article: Article = {
+            "id": raw["id"],
+            "org_id": raw["org"],
+            "title": fields.title or "",
+            "author": fields.author or "",
+            "lead": fields.lead or "",
+            "body": fields.body or "",
+            "date": fields.date or created[:19],
+            "location": fields.location or "",
+            "status": fields.status or "draft",
+            "flagged": bool(fields.flagged),
+            "tags": list(fields.tags or []),
+            "private_tags": list(fields.private_tags or []),
+            "hero_image_id": None,
+            "hero_video_id": None,
+            "images": [],
+            "videos": [],
+            "created_at": created,
+            "created_by": raw["created_by"],
+            "updated_at": created,
+            "version": 1,
+        }
+        try:
+            articles_db.save(None, article)
+            done.append(f"article {article['id']}")
+        except db.IdTaken:
+            pass
+    for publication_id, made_of in demo_content.PUBLICATION_ARTICLES.items():
+        pub = publications_db.get_many([publication_id]).get(publication_id)
+        if pub is None or pub["articles"]:
+            continue
+        change = Change()
+        articles_db.in_publication(change, made_of["articles"], publication_id)
+        new = {
+            **pub,
+            "articles": list(made_of["articles"]),
+            "featured_article_id": made_of["featured"],
+        }  # the publication as first written: version 1, not edited
+        publications_db.save(pub, new, before=change)
+        done.append(f"articles of {publication_id}")
     return done

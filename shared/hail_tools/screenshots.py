@@ -97,7 +97,7 @@ def _seed() -> dict[str, str]:
     for style, fields in PUBLICATIONS.items():
         body = {**fields, "status": "published", "style_id": style}
         pub = publications.create("alice", org_id, PublicationCreate.model_validate(body))
-        ids[style] = pub["id"]
+        ids[style] = pub.pub["id"]
     return ids
 
 

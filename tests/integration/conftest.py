@@ -50,6 +50,23 @@ def org_counts(aws) -> Callable[[str], tuple[int, int]]:
         item = aws.dynamodb.get_item(
             TableName=aws.table_name, Key={"pk": {"S": f"ORG#{org_id}"}, "sk": {"S": "ORG"}}
         )["Item"]
-        return int(item["n_published"]["N"]), int(item["n_unpublished"]["N"])
+        return tuple(  # type: ignore[return-value]
+            int(item.get(f"c_PUB_{status}", {"N": "0"})["N"])
+            for status in ("published", "unpublished")
+        )
+
+    return get
+
+
+@pytest.fixture
+def watch_of(aws) -> Callable[[str, str], str | None]:
+    """A user's stored watch state of a publication (watching, unwatched or None)."""
+
+    def get(publication_id: str, user_id: str) -> str | None:
+        item = aws.dynamodb.get_item(
+            TableName=aws.table_name,
+            Key={"pk": {"S": f"PUB#{publication_id}"}, "sk": {"S": f"WATCH#{user_id}"}},
+        ).get("Item")
+        return item["state"]["S"] if item else None
 
     return get

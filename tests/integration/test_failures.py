@@ -65,20 +65,21 @@ def test_a_lost_race_changes_nothing_and_keeps_counters_exact(api, monkeypatch, 
         found = real_fetch(**kwargs)
         if found.publication and not racing_fetch.done:
             racing_fetch.done = True
-            stale = dict(found.publication)
-            publications_db.update_publication(
-                stale, {**stale, "status": "published", "version": 2}
+            stale = found.publication
+            publications_db.save(
+                stale, {**stale, "status": "published", "version": stale["version"] + 1}
             )
         return found
 
     racing_fetch.done = False
+    before = stored("camp2026")
     monkeypatch.setattr(publications_db, "fetch", racing_fetch)
     # When we publish it too, from the stale read
     response = api("PUT", "/v1/publications/camp2026", user="paula", json={"status": "published"})
     # Then we are told to retry, and the counters moved once, not twice
     assert response.status == 409
     assert response.json()["error"]["error_code"] == "CONFLICT"
-    assert stored("camp2026")["version"] == 2
+    assert stored("camp2026")["version"] == before["version"] + 1
     assert org_counts("demo-school") == (3, 1)
 
 

@@ -52,7 +52,7 @@ def stats(response) -> tuple[int, int]:
     ("method", "path", "body", "budget"),
     [
         ("GET", "/v1/organisations/demo-school/styles", None, 2),
-        ("GET", "/v1/organisations/demo-school/publications?limit=2", None, 2),
+        ("GET", "/v1/organisations/demo-school/publications?limit=2", None, 3),
         ("GET", "/v1/organisations/demo-school/publications/count", None, 1),
         ("GET", "/v1/organisations/demo-school/publications/count?status=published", None, 1),
         (
@@ -61,9 +61,10 @@ def stats(response) -> tuple[int, int]:
             {"title": "x", "status": "unpublished", "style_id": "magazine"},
             2,
         ),
-        ("GET", "/v1/publications/camp2026", None, 1),
-        ("PUT", "/v1/publications/camp2026", {"title": "y", "style_id": "magazine"}, 2),
-        ("PUT", "/v1/publications/welcome1", {"status": "unpublished"}, 2),
+        ("GET", "/v1/publications/draft001", None, 1),  # no featured article
+        ("GET", "/v1/publications/camp2026", None, 2),  # its featured article and tags too
+        ("PUT", "/v1/publications/camp2026", {"title": "y", "style_id": "magazine"}, 3),
+        ("PUT", "/v1/publications/welcome1", {"status": "unpublished"}, 3),
         ("POST", "/v1/publications/camp2026/watch", None, 2),
         ("DELETE", "/v1/publications/camp2026/watch", None, 2),
     ],
@@ -75,12 +76,23 @@ def test_round_trip_budget(counted, method, path, body, budget):
     assert round_trips <= budget
 
 
-@pytest.mark.parametrize("limit", [1, 2, 3])
-def test_a_page_reads_at_most_limit_plus_one(counted, limit):
+TAGS_OF_DEMO_SCHOOL = 11  # its tag catalogue: 6 tags and 5 private tags
+
+
+@pytest.mark.parametrize(
+    ("limit", "featured", "rounds"),
+    [(1, 0, 2), (2, 1, 3), (3, 2, 3)],  # newest first: draft001, camp2026, sports01
+)
+def test_a_page_reads_at_most_limit_plus_one(counted, limit, featured, rounds):
     response = counted("GET", f"/v1/organisations/demo-school/publications?limit={limit}")
     round_trips, items = stats(response)
-    # the caller's user item and organisation item, then at most limit + 1 publications
-    assert (round_trips, items) == (2, 2 + min(limit + 1, 4))
+    # 1: the caller's user and organisation items beside at most limit + 1 entries of each
+    # status's index partition (2 of the 4 demo publications are of each status);
+    # 2: the `limit` publications shown (alice watches none of them: no watch items);
+    # 3 (if any is featured): the featured articles beside the tag catalogue.
+    catalogue = TAGS_OF_DEMO_SCHOOL if featured else 0
+    expected = 2 + 2 * min(limit + 1, 2) + limit + featured + catalogue
+    assert (round_trips, items) == (rounds, expected)
 
 
 def test_an_offset_past_the_end_reads_no_publication(counted):

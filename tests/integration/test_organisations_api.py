@@ -54,7 +54,9 @@ class TestStyles:
 
 
 class TestCreate:
-    def test_created_publication_is_returned_stored_and_counted(self, api, stored, org_counts):
+    def test_created_publication_is_returned_stored_and_counted(
+        self, api, stored, org_counts, watch_of
+    ):
         # When paula creates a publication
         response = api(
             "POST",
@@ -75,9 +77,9 @@ class TestCreate:
         assert len(body["id"]) == 8 and body["id"].isalnum() and body["id"].islower()
         assert response.header("location") == f"https://hail.test/v1/publications/{body['id']}"
         item = stored(body["id"])
-        assert item["org"] == "demo-school"
+        assert item["org_id"] == "demo-school"
         assert item["created_by"] == "paula"
-        assert item["watchers"] == {"paula"}
+        assert watch_of(body["id"], "paula") == "watching"
         assert org_counts("demo-school") == (2, 3)
         assert api("GET", f"/v1/publications/{body['id']}").json()["title"] == "Term 4 news"
 
@@ -300,8 +302,13 @@ class TestList:
         assert doc["_links"]["next"]["href"] == response.header("link")[1:].split(">")[0]
 
     def test_unknown_parameters_are_ignored(self, api):
-        response = api("GET", f"{ORG}/publications?updated_start=2020-01-01&foo=bar")
+        response = api("GET", f"{ORG}/publications?short_gallery_limit=3&foo=bar")
         assert len(titles(response)) == 4
+
+    def test_an_updated_window_needs_both_ends(self, api):
+        response = api("GET", f"{ORG}/publications?updated_start=2020-01-01%2000:00:00")
+        assert response.status == 400
+        assert "'updated_start' and 'updated_end'" in response.json()["error"]["message"]
 
     @pytest.mark.parametrize(
         ("query", "parameter"),

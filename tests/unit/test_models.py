@@ -43,6 +43,8 @@ def test_unknown_and_read_only_fields_are_ignored():
         "due_date": None,
         "status": "unpublished",
         "style_id": "magazine",
+        "featured_article_id": None,
+        "private_tags": None,
     }
 
 

@@ -17,21 +17,9 @@ def put_organisation(org_id: str, name: str) -> None:
         "update_item",
         TableName=table(),
         Key=key("ORG", org_id),
-        UpdateExpression="SET #id = :id, #name = :name, #styles = if_not_exists(#styles, :none), "
-        "#np = if_not_exists(#np, :zero), #nu = if_not_exists(#nu, :zero)",
-        ExpressionAttributeNames={
-            "#id": "id",
-            "#name": "name",
-            "#styles": "styles",
-            "#np": "n_published",
-            "#nu": "n_unpublished",
-        },
-        ExpressionAttributeValues={
-            ":id": {"S": org_id},
-            ":name": {"S": name},
-            ":none": {"M": {}},
-            ":zero": {"N": "0"},
-        },
+        UpdateExpression="SET #id = :id, #name = :name, #styles = if_not_exists(#styles, :none)",
+        ExpressionAttributeNames={"#id": "id", "#name": "name", "#styles": "styles"},
+        ExpressionAttributeValues={":id": {"S": org_id}, ":name": {"S": name}, ":none": {"M": {}}},
     )
 
 

@@ -1,18 +1,24 @@
 """What every storage module shares: the DynamoDB client (made once per container), calls
 with their errors mapped and their cost counted per request, and item conversion."""
 
-from collections.abc import Iterable
+import contextvars
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from hail.errors import Unavailable
+from hail.errors import Conflict, NotFound, Unavailable
 from hail.settings import get_settings
 
 THROTTLED = {
@@ -22,6 +28,7 @@ THROTTLED = {
     "InternalServerError",
     "ServiceUnavailable",
 }
+T = TypeVar("T")
 SERIALIZER = TypeSerializer()
 DESERIALIZER = TypeDeserializer()
 
@@ -31,11 +38,25 @@ DESERIALIZER = TypeDeserializer()
 
 @dataclass
 class DbStats:
+    """What one request cost: sequential round trips (calls made in parallel count once),
+    calls, and items read (Query/Scan count what they scanned)."""
+
     round_trips: int = 0
+    calls: int = 0
     items_read: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, round_trips: int, calls: int, items: int) -> None:
+        with self._lock:
+            self.round_trips += round_trips
+            self.calls += calls
+            self.items_read += items
 
 
 _stats: ContextVar[DbStats | None] = ContextVar("hail_db_stats", default=None)
+# Inside `parallel`, each branch counts its own sequential round trips here: the branches
+# overlap in time, so together they cost as much as the longest.
+_branch: ContextVar[list[int] | None] = ContextVar("hail_db_branch", default=None)
 
 
 def start_stats() -> DbStats:
@@ -44,18 +65,70 @@ def start_stats() -> DbStats:
     return stats
 
 
+def _add_round_trips(count: int) -> None:
+    branch = _branch.get()
+    if branch is not None:
+        branch[0] += count
+        return
+    stats = _stats.get()
+    if stats is not None:
+        stats.add(count, 0, 0)
+
+
 def _count(parsed: dict, model: Any, **_: Any) -> None:
     stats = _stats.get()
     if stats is None:
         return
-    stats.round_trips += 1
     op = model.name
+    items = 0
     if op in ("Query", "Scan"):
-        stats.items_read += int(parsed.get("ScannedCount", 0))
+        items = int(parsed.get("ScannedCount", 0))
     elif op == "GetItem":
-        stats.items_read += 1 if "Item" in parsed else 0
+        items = 1 if "Item" in parsed else 0
     elif op == "BatchGetItem":
-        stats.items_read += sum(len(v) for v in parsed.get("Responses", {}).values())
+        items = sum(len(v) for v in parsed.get("Responses", {}).values())
+    stats.add(0, 1, items)
+    _add_round_trips(1)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+PARALLEL_CALLS = 16  # threads of the shared pool (one request at a time in Lambda)
+
+
+def parallel(*work: Callable[[], T]) -> list[T]:
+    """Run independent reads at the same time: they cost one round trip each only as long
+    as the longest of them. The results come back in the order given; the first failure is
+    raised. Nested calls (from inside a branch) get threads of their own, so a busy pool
+    can never wait on itself."""
+    if len(work) <= 1:
+        return [w() for w in work]
+    counters = [[0] for _ in work]
+
+    def branch(fn: Callable[[], T], counter: list[int]) -> T:
+        _branch.set(counter)
+        return fn()
+
+    runs = [
+        partial(contextvars.copy_context().run, branch, fn, counter)
+        for fn, counter in zip(work, counters, strict=True)
+    ]
+    if _branch.get() is None:
+        results = [future.result() for future in [_shared_pool().submit(run) for run in runs]]
+    else:
+        with ThreadPoolExecutor(len(runs), thread_name_prefix="hail-db-nested") as own:
+            results = [future.result() for future in [own.submit(run) for run in runs]]
+    _add_round_trips(max(counter[0] for counter in counters))
+    return results
+
+
+def _shared_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                _pool = ThreadPoolExecutor(PARALLEL_CALLS, thread_name_prefix="hail-db")
+    return _pool
 
 
 # Shared by every AWS client of the layer: fail fast, retry a little, keep connections.
@@ -99,6 +172,37 @@ def call(operation: str, **kwargs: Any) -> Any:
 # ------------------------------------------------------------- conversion ---
 
 
+def _number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        number = float(text)
+        return int(number) if number.is_integer() else number
+
+
+def _value(typed: dict) -> Any:
+    """One attribute value from DynamoDB's JSON form (a faster TypeDeserializer that gives
+    plain ints and floats instead of Decimals)."""
+    ((tag, value),) = typed.items()
+    if tag == "S":
+        return value
+    if tag == "N":
+        return _number(value)
+    if tag == "BOOL":
+        return value
+    if tag == "NULL":
+        return None
+    if tag == "M":
+        return {k: _value(v) for k, v in value.items()}
+    if tag == "L":
+        return [_value(v) for v in value]
+    if tag == "SS":
+        return set(value)
+    if tag == "NS":
+        return {_number(v) for v in value}
+    return DESERIALIZER.deserialize(typed)  # type: ignore[arg-type]  # binary: not used here
+
+
 def plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -114,7 +218,7 @@ def plain(value: Any) -> Any:
 def load(item: dict | None) -> dict | None:
     if item is None:
         return None
-    return {k: plain(DESERIALIZER.deserialize(v)) for k, v in item.items()}
+    return {k: _value(v) for k, v in item.items()}
 
 
 def dump(values: dict) -> dict:
@@ -128,15 +232,91 @@ def key(kind: str, ident: str) -> dict:
     return {"pk": {"S": f"{kind}#{ident}"}, "sk": {"S": kind}}
 
 
+def item_key(pk: str, sk: str) -> dict:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+BATCH_GET_MAX = 100  # keys per BatchGetItem call
+UNPROCESSED_TRIES = 6  # then the database is taken to be too busy
+
+
+def batch_get_keys(keys: Iterable[dict], *, consistent: bool = False) -> list[dict]:
+    """The items of `keys` (raw key dicts; duplicates ignored), in no particular order. Calls of
+    100 keys run in parallel; keys DynamoDB leaves unprocessed are asked again with
+    exponential backoff and jitter, a few times, then 503."""
+    unique = list({(k["pk"]["S"], k["sk"]["S"]): k for k in keys}.values())
+    if not unique:
+        return []
+    chunks = [unique[i : i + BATCH_GET_MAX] for i in range(0, len(unique), BATCH_GET_MAX)]
+    results = parallel(
+        *(lambda chunk=chunk: _batch_get_chunk(chunk, consistent) for chunk in chunks)
+    )
+    return [item for found in results for item in found]
+
+
+def _batch_get_chunk(keys: list[dict], consistent: bool) -> list[dict]:
+    name = table()
+    pending, items = keys, list[dict]()
+    for attempt in range(UNPROCESSED_TRIES):
+        if attempt:
+            time.sleep(min(1.0, 0.025 * 2**attempt) * random.uniform(0.5, 1.0))  # noqa: S311
+        request: dict[str, Any] = {"Keys": pending}
+        if consistent:
+            request["ConsistentRead"] = True
+        resp = call("batch_get_item", RequestItems={name: request})
+        items.extend(load(i) or {} for i in resp["Responses"].get(name, []))
+        pending = resp.get("UnprocessedKeys", {}).get(name, {}).get("Keys", [])
+        if not pending:
+            return items
+    raise Unavailable("The database is busy; retry shortly.", retry_after=1)
+
+
 def batch_get(keys: Iterable[tuple[str, str]]) -> list[dict]:
-    pending = [key(kind, ident) for kind, ident in keys]
-    items: list[dict] = []
-    while pending:
-        resp = call("batch_get_item", RequestItems={table(): {"Keys": pending[:100]}})
-        items.extend(load(i) or {} for i in resp["Responses"].get(table(), []))
-        unprocessed = resp.get("UnprocessedKeys", {}).get(table(), {}).get("Keys", [])
-        pending = unprocessed + pending[100:]
-    return items
+    """The items KIND#<id> / KIND for (kind, id) pairs."""
+    return batch_get_keys(key(kind, ident) for kind, ident in keys)
+
+
+TRANSACT_TRIES = 4
+
+
+def transact(actions: list[dict]) -> None:
+    """TransactWriteItems, tried again (with backoff and jitter) while it is cancelled only
+    because another transaction touched the same items at the same moment. Any other
+    cancellation (a failed condition) is raised for the caller to read with
+    `cancellation()`; a conflict that persists is 409."""
+    for attempt in range(TRANSACT_TRIES):
+        if attempt:
+            time.sleep(0.02 * 2**attempt * random.uniform(0.5, 1.0))  # noqa: S311
+        try:
+            call("transact_write_items", TransactItems=actions)
+            return
+        except ClientError as exc:
+            reasons = cancellation(exc)
+            if exc.response["Error"]["Code"] != "TransactionCanceledException" or any(
+                r not in ("None", "TransactionConflict") for r in reasons
+            ):
+                raise
+    raise Conflict("The item was changed at the same time by another request; retry.")
+
+
+def update_existing(item_key: dict, not_found: str, **kwargs: Any) -> dict:
+    """UpdateItem on an item that must exist (else NotFound(not_found)); returns the call's
+    response (ask for ReturnValues to get the item)."""
+    condition = "attribute_exists(pk)"
+    if "ConditionExpression" in kwargs:
+        condition = f"{condition} AND ({kwargs.pop('ConditionExpression')})"
+    try:
+        return call(
+            "update_item",
+            TableName=table(),
+            Key=item_key,
+            ConditionExpression=condition,
+            **kwargs,
+        )
+    except ClientError as exc:
+        if failed_condition(exc):
+            raise NotFound(not_found) from exc
+        raise
 
 
 def cancellation(exc: ClientError) -> list[str]:
@@ -155,7 +335,14 @@ def failed_condition(exc: ClientError) -> bool:
     return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
-def query_prefix(pk: str, prefix: str) -> list[dict]:
+def get_item(kind: str, ident: str, *, consistent: bool = False) -> dict | None:
+    """KIND#<id> / KIND, or None."""
+    resp = call("get_item", TableName=table(), Key=key(kind, ident), ConsistentRead=consistent)
+    return load(resp.get("Item"))
+
+
+def query_prefix(pk: str, prefix: str, *, consistent: bool = False) -> list[dict]:
+    """Every item under `pk` whose sort key starts with `prefix` (keys left out)."""
     items: list[dict] = []
     start = None
     while True:
@@ -163,6 +350,7 @@ def query_prefix(pk: str, prefix: str) -> list[dict]:
             "TableName": table(),
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}},
+            "ConsistentRead": consistent,
         }
         if start:
             kwargs["ExclusiveStartKey"] = start

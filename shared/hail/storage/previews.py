@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from botocore.exceptions import ClientError
 
 from hail.storage.base import batch_get, call, dump, key, table
-from hail.storage.publications import publication
+from hail.storage.publications import record
 
 # ------------------------------------------------------ previews and pages ---
 #
@@ -95,4 +95,4 @@ def get_page(publication_id: str, session_hashes: Iterable[str]) -> tuple[dict |
     """A publication and the named preview sessions, in one BatchGetItem round trip."""
     items = batch_get([("PUB", publication_id), *(("SESSION", h) for h in session_hashes)])
     pub = next((item for item in items if item["sk"] == "PUB"), None)
-    return publication(pub), [item for item in items if item["sk"] == "SESSION"]
+    return record(pub), [item for item in items if item["sk"] == "SESSION"]

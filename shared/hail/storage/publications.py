@@ -1,33 +1,42 @@
-"""Publications: items, their index keys, and their lists.
+"""Publications, the caller's watch of them, and the request context every route reads.
 
-PUB#<id> / PUB   publication, with the index keys org, org_status, by_created,
-                 by_title and by_due (six GSIs serve every list order and filter)
+PUB#<id> / PUB            the publication, listed in "PUB#<org>#<status>" with sort keys
+                          s_created, s_title, s_date (due date, undated last), s_updated
+PUB#<id> / WATCH#<user>   one user's watch: state watching | unwatched (one small item,
+                          in no index: watching costs one write unit)
+ORG#<org> / ORG           counters c_PUB_<status> (moved by the same transaction)
 """
 
-import base64
-import binascii
-import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from botocore.exceptions import ClientError
-
-from hail.errors import BadRequest, Conflict, NotFound, Unprocessable
+from hail.errors import Changed, Conflict, HailError, Unprocessable
+from hail.records import Publication
+from hail.storage import listing
 from hail.storage.base import (
-    SERIALIZER,
     IdTaken,
     batch_get,
+    batch_get_keys,
     call,
-    cancellation,
-    dump,
+    get_item,
+    item_key,
     key,
-    load,
     table,
+    update_existing,
 )
+from hail.storage.writes import Change, Condition, Rows, unchanged
 
-SEP = "\x01"  # sorts below every printable character, so "a" < "a b" in title order
-NO_DUE = "~"  # sorts after every date: undated publications come last
+STATUSES = ("published", "unpublished")
+_INDEXED = listing.INDEX_ATTRS | {"pk", "sk"}
+
+
+def partition(org_id: str, status: str) -> str:
+    return f"PUB#{org_id}#{status}"
+
+
+def counter(status: str) -> str:
+    return f"c_PUB_{status}"
 
 
 # ---------------------------------------------------------------- reading ---
@@ -35,10 +44,14 @@ NO_DUE = "~"  # sorts after every date: undated publications come last
 
 @dataclass
 class Fetched:
+    """What a request needs to decide: the caller's roles, and whichever organisation,
+    publication (with the caller's watch of it) and style it names."""
+
     org: dict | None = None
     roles: dict[str, str] = field(default_factory=dict)
-    publication: dict | None = None
+    publication: Publication | None = None
     style: dict | None = None
+    watch: str | None = None  # watching | unwatched | None
 
 
 def fetch(
@@ -48,24 +61,23 @@ def fetch(
     publication_id: str | None = None,
     style_id: str | None = None,
 ) -> Fetched:
-    """The caller's roles and whichever of organisation, publication and style are named,
-    in one BatchGetItem round trip."""
-    wanted = {("USER", user_id)}
+    """All of it in one BatchGetItem round trip."""
+    keys = [key("USER", user_id)]
     if org_id is not None:
-        wanted.add(("ORG", org_id))
+        keys.append(key("ORG", org_id))
     if publication_id is not None:
-        wanted.add(("PUB", publication_id))
+        keys += [key("PUB", publication_id), item_key(f"PUB#{publication_id}", f"WATCH#{user_id}")]
     if style_id is not None:
-        wanted.add(("STYLE", style_id))
-    found = {(item["sk"], item["pk"].split("#", 1)[1]): item for item in batch_get(wanted)}
-    user = found.get(("USER", user_id)) or {}
+        keys.append(key("STYLE", style_id))
+    found = {(item["pk"], item["sk"]): item for item in batch_get_keys(keys)}
+    user = found.get((f"USER#{user_id}", "USER")) or {}
+    watch = found.get((f"PUB#{publication_id}", f"WATCH#{user_id}")) or {}
     return Fetched(
-        org=found.get(("ORG", org_id)) if org_id is not None else None,
+        org=found.get((f"ORG#{org_id}", "ORG")),
         roles=dict(user.get("roles", {})),
-        publication=publication(found.get(("PUB", publication_id)))
-        if publication_id is not None
-        else None,
-        style=found.get(("STYLE", style_id)) if style_id is not None else None,
+        publication=record(found.get((f"PUB#{publication_id}", "PUB"))),
+        style=found.get((f"STYLE#{style_id}", "STYLE")),
+        watch=watch.get("state"),
     )
 
 
@@ -76,303 +88,156 @@ def get_styles(style_ids: Iterable[str]) -> dict[str, dict]:
     return {item["id"]: item for item in batch_get(("STYLE", i) for i in ids)}
 
 
-def publication(item: dict | None) -> dict | None:
+def record(item: dict | None) -> Publication | None:
     if item is None:
         return None
-    pub = {k: v for k, v in item.items() if k not in _INDEX_ATTRS}
-    pub["org_id"] = item["org"]
-    pub.setdefault("watchers", set())
-    pub.setdefault("unwatchers", set())
-    return pub
+    pub = {k: v for k, v in item.items() if k not in _INDEXED}
+    pub.setdefault("articles", [])
+    pub.setdefault("private_tags", [])
+    pub.setdefault("featured_article_id", None)
+    return cast(Publication, pub)
 
 
-# ------------------------------------------------------------ publications ---
-
-_INDEX_ATTRS = {"pk", "sk", "org", "org_status", "by_created", "by_title", "by_due"}
-ORDER_ATTRS = {"created_date": "by_created", "title": "by_title", "due_date": "by_due"}
-
-
-def publication_item(pub: dict) -> dict:
-    ident, org, created = pub["id"], pub["org_id"], pub["created_at"]
-    tail = f"{SEP}{created}{SEP}{ident}"
-    values = {k: v for k, v in pub.items() if k != "org_id"}
-    values.update(
-        pk=f"PUB#{ident}",
-        sk="PUB",
-        org=org,
-        org_status=f"{org}#{pub['status']}",
-        by_created=f"{created}{SEP}{ident}",
-        by_title=f"{pub['title'].casefold()[:300]}{tail}",
-        by_due=f"{pub['due_date'] or NO_DUE}{tail}",
-    )
-    return dump(values)
+def get_many(publication_ids: Iterable[str], user_id: str | None = None) -> dict[str, Any]:
+    """Publications by id (missing ones absent), and with `user_id` that user's watch
+    states as "watch:<id>" entries; one round trip."""
+    ids = list(dict.fromkeys(publication_ids))
+    keys = [key("PUB", i) for i in ids]
+    if user_id is not None:
+        keys += [item_key(f"PUB#{i}", f"WATCH#{user_id}") for i in ids]
+    found: dict[str, Any] = {}
+    for item in batch_get_keys(keys):
+        ident = item["pk"].split("#", 1)[1]
+        if item["sk"] == "PUB":
+            found[ident] = record(item)
+        else:
+            found[f"watch:{ident}"] = item.get("state")
+    return found
 
 
-def create_publication(pub: dict) -> None:
-    """Write a new publication and count it, in one transaction. The organisation's style
-    must still be available (checked by the same transaction)."""
-    status, style_id = pub["status"], pub["style"]["id"]
-    try:
-        call(
-            "transact_write_items",
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": table(),
-                        "Item": publication_item(pub),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": table(),
-                        "Key": key("ORG", pub["org_id"]),
-                        "UpdateExpression": "ADD #n :one",
-                        "ConditionExpression": "attribute_exists(pk) AND #styles.#style = :true",
-                        "ExpressionAttributeNames": {
-                            "#n": f"n_{status}",
-                            "#styles": "styles",
-                            "#style": style_id,
-                        },
-                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":true": {"BOOL": True}},
-                    }
-                },
-            ],
-        )
-    except ClientError as exc:
-        reasons = cancellation(exc)
-        if reasons and reasons[0] == "ConditionalCheckFailed":
-            raise IdTaken(pub["id"]) from exc
-        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-            raise Unprocessable(f"The style '{style_id}' is not available.") from exc
-        if exc.response["Error"]["Code"] == "TransactionCanceledException":
-            raise Conflict("The organisation was changed at the same time; retry.") from exc
-        raise
+def watch_state(found: dict[str, Any], publication_id: str) -> str | None:
+    state = found.get(f"watch:{publication_id}")
+    return state if isinstance(state, str) else None
 
 
-def update_publication(old: dict, new: dict) -> None:
-    """Replace a publication's fields if nobody changed it since `old` was read; keep the
-    organisation's counters exact and re-check a newly chosen style, in one transaction."""
-    item = publication_item(new)
-    fields = {k: v for k, v in item.items() if k not in ("pk", "sk", "watchers", "unwatchers")}
-    names = {f"#a{i}": k for i, k in enumerate(fields)}
-    values = {f":v{i}": v for i, v in enumerate(fields.values())}
-    values[":old_version"] = {"N": str(old["version"])}
-    names["#version"] = "version"
-    sets = ", ".join(f"#a{i} = :v{i}" for i in range(len(fields)))
-    actions: list[dict] = [
-        {
-            "Update": {
-                "TableName": table(),
-                "Key": key("PUB", new["id"]),
-                "UpdateExpression": f"SET {sets}",
-                "ConditionExpression": "#version = :old_version",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
-            }
-        }
-    ]
-    style_changed = old["style"]["id"] != new["style"]["id"]
-    status_changed = old["status"] != new["status"]
-    org: dict[str, Any] = {
-        "TableName": table(),
-        "Key": key("ORG", new["org_id"]),
-        "ExpressionAttributeNames": {},
-        "ExpressionAttributeValues": {},
+# ---------------------------------------------------------------- writing ---
+
+
+def _item(pub: Publication) -> dict[str, Any]:
+    return {
+        **pub,
+        "pk": f"PUB#{pub['id']}",
+        "sk": "PUB",
+        listing.PARTITION: partition(pub["org_id"], pub["status"]),
+        **listing.sort_keys(
+            pub["id"],
+            created=pub["created_at"],
+            title=pub["title"],
+            date=pub["due_date"] or "",
+            updated=pub["updated_at"],
+        ),
     }
-    if style_changed:
-        org["ConditionExpression"] = "#styles.#style = :true"
-        org["ExpressionAttributeNames"].update({"#styles": "styles", "#style": new["style"]["id"]})
-        org["ExpressionAttributeValues"][":true"] = {"BOOL": True}
-    if status_changed:
-        org["UpdateExpression"] = "ADD #old :minus, #new :one"
-        org["ExpressionAttributeNames"].update(
-            {"#old": f"n_{old['status']}", "#new": f"n_{new['status']}"}
+
+
+def rows(pub: Publication) -> Rows:
+    """One row per private tag (so a deleted tag can be found and removed)."""
+    keys = listing.sort_keys(pub["id"], created=pub["created_at"])
+    return {f"TAG#{t}": {listing.PARTITION: f"TAGPUB#{t}", **keys} for t in pub["private_tags"]}
+
+
+def _styled(pub: Publication) -> Condition:
+    return (
+        "#styles.#style = :true",
+        {"#styles": "styles", "#style": pub["style"]["id"]},
+        {":true": True},
+    )
+
+
+def _refused(pub: Publication) -> Callable[[], HailError]:
+    """Why the organisation's condition failed: the style (422) or a deletion (409)."""
+
+    def why() -> HailError:
+        org = get_item("ORG", pub["org_id"], consistent=True) or {}
+        if not org.get("styles", {}).get(pub["style"]["id"]):
+            return Unprocessable(f"The style '{pub['style']['id']}' is not available.")
+        return Conflict("Something it refers to was deleted at the same time; retry.")
+
+    return why
+
+
+def save(
+    old: Publication | None,
+    new: Publication,
+    *,
+    generations: dict[str, int] | None = None,
+    before: Change | None = None,
+) -> None:
+    """Create (old None) or replace a publication if nobody changed it since `old` was read;
+    count it, move the counters when its status changes, re-check a newly chosen style, and
+    refuse (409) if something of a kind in `generations` was deleted since the new
+    references were checked; all in one transaction (after the actions in `before`)."""
+    change = before or Change()
+    if old is None:
+        change.put(_item(new), condition="attribute_not_exists(pk)", failure=IdTaken(new["id"]))
+    else:
+        change.put(
+            _item(new),
+            condition="#version = :version",
+            names={"#version": "version"},
+            values={":version": old["version"]},
+            failure=Changed("The publication was changed at the same time; retry."),
         )
-        org["ExpressionAttributeValues"].update({":minus": {"N": "-1"}, ":one": {"N": "1"}})
-        actions.append({"Update": org})
-    elif style_changed:
-        actions.append({"ConditionCheck": org})
-    try:
-        call("transact_write_items", TransactItems=actions)
-    except ClientError as exc:
-        reasons = cancellation(exc)
-        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-            raise Unprocessable(f"The style '{new['style']['id']}' is not available.") from exc
-        if exc.response["Error"]["Code"] == "TransactionCanceledException":
-            raise Conflict("The publication was changed at the same time; retry.") from exc
-        raise
+    change.rows(f"PUB#{new['id']}", rows(old) if old else {}, rows(new))
+    deltas: dict[str, int] = {counter(new["status"]): 1}
+    if old is not None:
+        deltas[counter(old["status"])] = deltas.get(counter(old["status"]), 0) - 1
+    requires = unchanged(generations or {})
+    if old is None or old["style"]["id"] != new["style"]["id"]:
+        requires.append(_styled(new))
+    change.org(new["org_id"], deltas, requires=requires, failure=_refused(new))
+    change.commit()
 
 
 def set_watch(publication_id: str, user_id: str, watching: bool) -> None:
-    add, remove = ("watchers", "unwatchers") if watching else ("unwatchers", "watchers")
-    try:
-        call(
-            "update_item",
-            TableName=table(),
-            Key=key("PUB", publication_id),
-            UpdateExpression="ADD #add :user DELETE #remove :user",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#add": add, "#remove": remove},
-            ExpressionAttributeValues={":user": {"SS": [user_id]}},
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise NotFound(f"No publication with id '{publication_id}'.") from exc
-        raise
+    """One small item, in no index: one write unit whatever the publication's size."""
+    call(
+        "put_item",
+        TableName=table(),
+        Item={
+            "pk": {"S": f"PUB#{publication_id}"},
+            "sk": {"S": f"WATCH#{user_id}"},
+            "state": {"S": "watching" if watching else "unwatched"},
+        },
+    )
+
+
+def set_custom_css(publication_id: str, url: str | None, now: str) -> None:
+    """Set or clear the stylesheet a publication's page loads (arranged by an operator); a
+    new version, so ETags change."""
+    update_existing(
+        key("PUB", publication_id),
+        f"No publication with id '{publication_id}'.",
+        UpdateExpression="SET #css = :css, #v = #v + :one, #u = :now",
+        ExpressionAttributeNames={"#css": "custom_css_url", "#v": "version", "#u": "updated_at"},
+        ExpressionAttributeValues={
+            ":css": {"NULL": True} if url is None else {"S": url},
+            ":one": {"N": "1"},
+            ":now": {"S": now},
+        },
+    )
 
 
 # ----------------------------------------------------------------- listing ---
 
 
-@dataclass(frozen=True)
-class ListQuery:
-    org_id: str
-    order: str = "created_date"  # created_date | title | due_date
-    descending: bool = True
-    status: str | None = None
-    search: str | None = None  # already case-folded
-
-    @property
-    def index(self) -> tuple[str, str, str, str]:
-        """(index name, partition attribute, partition value, sort attribute)."""
-        sort_attr = ORDER_ATTRS[self.order]
-        suffix = sort_attr.removeprefix("by_")
-        if self.status:
-            return f"status-{suffix}", "org_status", f"{self.org_id}#{self.status}", sort_attr
-        return f"org-{suffix}", "org", self.org_id, sort_attr
-
-    def segments(self) -> list[tuple[str, dict]]:
-        """Key conditions to read in turn. Undated publications sort last in both
-        directions, so a descending due-date order reads the dated range, then the rest."""
-        if self.order == "due_date" and self.descending:
-            return [
-                ("#p = :p AND #s < :nodue", {":nodue": {"S": NO_DUE}}),
-                ("#p = :p AND begins_with(#s, :nodue)", {":nodue": {"S": NO_DUE}}),
-            ]
-        return [("#p = :p", {})]
-
-
-def _pages(q: ListQuery, segment: int, start: dict | None, limit: int) -> Iterator[dict]:
-    """Raw items from position (segment, start) on. Without a search DynamoDB is asked for
-    no more than `limit` items in all; a search reads on until the caller stops."""
-    index, pattr, pvalue, sattr = q.index
-    segments = q.segments()
-    remaining = limit
-    while segment < len(segments) and remaining > 0:
-        condition, extra = segments[segment]
-        kwargs: dict[str, Any] = {
-            "TableName": table(),
-            "IndexName": index,
-            "KeyConditionExpression": condition,
-            "ScanIndexForward": not q.descending,
-            "ExpressionAttributeNames": {
-                "#p": pattr,
-                **({"#s": sattr} if "#s" in condition else {}),
-            },
-            "ExpressionAttributeValues": {":p": {"S": pvalue}, **extra},
-        }
-        if q.search:
-            kwargs["FilterExpression"] = "contains(#q, :q)"
-            kwargs["ExpressionAttributeNames"]["#q"] = "search_text"
-            kwargs["ExpressionAttributeValues"][":q"] = {"S": q.search}
-        else:
-            kwargs["Limit"] = remaining
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        resp = call("query", **kwargs)
-        for raw in resp["Items"]:
-            remaining -= 1
-            yield {"segment": segment, "raw": raw}
-        start = resp.get("LastEvaluatedKey")
-        if not start:
-            segment, start = segment + 1, None
-
-
-def encode_position(q: ListQuery, segment: int, raw: dict) -> str:
-    _, pattr, _, sattr = q.index
-    key = {a: raw[a]["S"] for a in ("pk", "sk", pattr, sattr)}
-    doc = json.dumps({"g": segment, "k": key}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(doc.encode()).decode().rstrip("=")
-
-
-def decode_position(q: ListQuery, cursor: str) -> tuple[int, dict]:
-    """The (segment, ExclusiveStartKey) a cursor stands for; it must belong to this query."""
-    _, pattr, pvalue, sattr = q.index
-    try:
-        doc = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        segment, key = int(doc["g"]), doc["k"]
-        valid = (
-            isinstance(key, dict)
-            and set(key) == {"pk", "sk", pattr, sattr}
-            and all(isinstance(v, str) for v in key.values())
-            and key[pattr] == pvalue
-            and key["sk"] == "PUB"
-            and 0 <= segment < len(q.segments())
-        )
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        valid = False
-    if not valid:
-        raise BadRequest("The 'offset' parameter is not a number or a cursor from a 'next' link.")
-    return segment, {a: {"S": v} for a, v in key.items()}
-
-
-def list_publications(
-    q: ListQuery, *, limit: int, skip: int = 0, cursor: str | None = None
-) -> tuple[list[dict], str | None]:
-    """Up to `limit` publications after skipping `skip` (or from `cursor`), and the cursor
-    of the next page if there is one. Reads at most skip + limit + 1 items without search."""
-    segment, start = decode_position(q, cursor) if cursor else (0, None)
-    rows: list[dict] = []
-    for row in _pages(q, segment, start, skip + limit + 1):
-        rows.append(row)
-        if len(rows) > skip + limit:
-            break
-    page = rows[skip : skip + limit]
-    more = len(rows) > skip + limit
-    nxt = encode_position(q, page[-1]["segment"], page[-1]["raw"]) if more and page else None
-    return [p for p in (publication(load(r["raw"])) for r in page) if p], nxt
-
-
-def count_publications(q: ListQuery) -> int:
-    """Count matches by reading them: only for searches (plain counts are counters)."""
-    _, pattr, pvalue, _ = q.index
-    total, start = 0, None
-    while True:
-        kwargs: dict[str, Any] = {
-            "TableName": table(),
-            "IndexName": q.index[0],
-            "KeyConditionExpression": "#p = :p",
-            "Select": "COUNT",
-            "ExpressionAttributeNames": {"#p": pattr},
-            "ExpressionAttributeValues": {":p": {"S": pvalue}},
-        }
-        if q.search:
-            kwargs["FilterExpression"] = "contains(#q, :q)"
-            kwargs["ExpressionAttributeNames"]["#q"] = "search_text"
-            kwargs["ExpressionAttributeValues"][":q"] = {"S": q.search}
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        resp = call("query", **kwargs)
-        total += resp["Count"]
-        start = resp.get("LastEvaluatedKey")
-        if not start:
-            return total
-
-
-def set_custom_css(publication_id: str, url: str | None) -> None:
-    """Set or clear the stylesheet a publication's page loads (arranged by an operator)."""
-    try:
-        call(
-            "update_item",
-            TableName=table(),
-            Key=key("PUB", publication_id),
-            UpdateExpression="SET #css = :css",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#css": "custom_css_url"},
-            ExpressionAttributeValues={":css": SERIALIZER.serialize(url)},
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise NotFound(f"No publication with id '{publication_id}'.") from exc
-        raise
+def listed(
+    org_id: str, statuses: Iterable[str], order: str, descending: bool, **bounds: Any
+) -> listing.Listing:
+    """The listing of an organisation's publications of these statuses in one order."""
+    return listing.Listing(
+        partitions=tuple(partition(org_id, s) for s in statuses),
+        order=order,
+        descending=descending,
+        undated_last=order == "date",
+        **bounds,
+    )

@@ -53,7 +53,10 @@ def _publication_css(args: argparse.Namespace) -> str:
         raise SystemExit("error: the stylesheet must be an https:// URL")
     if url is None and not args.clear:
         raise SystemExit("error: give a URL, or --clear")
-    publications_db.set_custom_css(args.publication, url)
+    from hail.models import utc_now
+
+    now = utc_now().strftime("%Y-%m-%d %H:%M:%S.%f")
+    publications_db.set_custom_css(args.publication, url, now)
     return f"{args.publication}: custom CSS {'removed' if url is None else url}"
 
 
