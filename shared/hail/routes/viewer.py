@@ -22,6 +22,7 @@ COOKIE = "hail"
 PUBLIC_CACHE = "public, max-age=300"
 PRIVATE_CACHE = "private, no-store"
 ALLOW = "GET, HEAD"
+HTML = "text/html; charset=utf-8"
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 BASELINE_HEADERS = {
     "Content-Security-Policy": pages.content_security_policy("'none'"),
@@ -108,12 +109,16 @@ async def publication_page(id: str, request: Request) -> Response:
     shown = preview.page(id, _session_ids(request), preview.clock())
     if shown is None:
         return not_found()
-    document = pages.render(shown.publication, shown.organisation_name, preview=not shown.public)
+    document = pages.render_publication(
+        shown.publication, [], shown.organisation_name, preview=not shown.public
+    )
     if not shown.public:
         return _html(document, cache=PRIVATE_CACHE, extra=NOINDEX)
     etag = pages.etag(document)
     if _matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=_headers(document, PUBLIC_CACHE, {"ETag": etag}))
+        # The type the 200 would have had (API Gateway would otherwise add application/json)
+        extra = {"ETag": etag, "Content-Type": HTML}
+        return Response(status_code=304, headers=_headers(document, PUBLIC_CACHE, extra))
     return _html(document, cache=PUBLIC_CACHE, extra={"ETag": etag})
 
 
