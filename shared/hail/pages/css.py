@@ -17,7 +17,7 @@ BASE_CSS = f"""
 *, *::before, *::after {{ box-sizing: border-box; }}
 html {{ -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }}
 body {{ display: flow-root; margin: 0; min-height: 100vh; text-rendering: optimizeLegibility;
-  -webkit-font-smoothing: antialiased; overflow-wrap: break-word; }}
+  -webkit-font-smoothing: antialiased; overflow-wrap: break-word; overflow-wrap: anywhere; }}
 h1, h2, h3, h4, p, ul, ol, blockquote, figure {{ margin: 0; }}
 img {{ display: block; max-width: 100%; height: auto; }}
 .editorial > * + *, .prose > * + *, .lead > * + * {{ margin-top: 1em; }}
@@ -44,15 +44,16 @@ img {{ display: block; max-width: 100%; height: auto; }}
 .hero img {{ width: 100%; }}
 .hero.portrait img {{ width: min(100%, 30rem); margin-inline: auto; }}
 .hero figcaption {{ margin-top: .55rem; font-size: .85rem; line-height: 1.45; opacity: .8; }}
-.credit {{ white-space: nowrap; opacity: .8; }}
-.gallery {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(min(8.5rem, 30%), 1fr));
+.credit {{ display: inline-block; margin-left: .4em; opacity: .8; }}
+.gallery {{ display: grid; grid-template-columns: repeat(var(--cols, 3), minmax(0, 1fr));
   gap: .5rem; margin: 0; padding: 0; list-style: none; }}
 .gallery a {{ display: block; }}
 .gallery img {{ width: 100%; aspect-ratio: 1; object-fit: cover; }}
-.videos {{ display: grid; gap: 1.25rem; }}
+.videos {{ display: grid; grid-template-columns: minmax(0, 1fr); gap: 1.25rem; }}
 .video {{ display: block; color: inherit; text-decoration: none; }}
 .video-frame {{ position: relative; display: block; overflow: hidden; background: #111827; }}
-.video-frame.blank {{ aspect-ratio: 16 / 9; }}
+.video-frame.blank {{ aspect-ratio: 21 / 9;
+  background: linear-gradient(135deg, #374151, #111827); }}
 .video-frame img {{ width: 100%; }}
 .play {{ position: absolute; inset: 0; width: 4rem; height: 4rem; margin: auto;
   border-radius: 50%; background: rgba(17, 24, 39, .72); box-shadow: 0 0 0 3px #fff; }}

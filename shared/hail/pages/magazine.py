@@ -33,6 +33,7 @@ h1 {{ position: relative; z-index: 1; max-width: 15ch; margin: 1.5rem 0 1.75rem;
 .date {{ max-width: 30rem; padding-top: 1rem; border-top: 1px solid rgba(255, 247, 237, .35);
   font-style: italic; color: rgba(255, 247, 237, .85); }}
 .editorial {{ padding: clamp(2.25rem, 6vw, 4.5rem) {GUTTER}; }}
+.editorial.short {{ padding-bottom: clamp(1rem, 3vw, 2rem); }}
 .editorial.short {{ font-size: clamp(1.2rem, 2.4vw, 1.45rem); line-height: 1.6; }}
 .editorial.short > * {{ max-width: 40rem; }}
 @media (min-width: 60rem) {{
@@ -71,8 +72,8 @@ h1 {{ position: relative; z-index: 1; max-width: 15ch; margin: 1.5rem 0 1.75rem;
 .prose {{ max-width: 40rem; }}
 .hero figcaption {{ font: italic .9rem/1.5 {SERIF}; color: #57534e; }}
 .credit {{ font: 600 .66rem/1 {SANS}; letter-spacing: .14em; text-transform: uppercase; }}
-.gallery {{ max-width: 40rem;
-  grid-template-columns: repeat(auto-fill, minmax(min(7.5rem, 30%), 1fr)); }}
+.gallery {{ --cols: 2; }}
+@media (min-width: 40rem) {{ .gallery {{ --cols: 4; }} }}
 .videos {{ max-width: 40rem; }}
 .video-caption {{ font-style: italic; color: #57534e; }}
 .video-caption b {{ font: 700 .7rem/1 {SANS}; letter-spacing: .16em; text-transform: uppercase;
@@ -84,18 +85,23 @@ h1 {{ position: relative; z-index: 1; max-width: 15ch; margin: 1.5rem 0 1.75rem;
 .cover .story-title {{ max-width: 18ch; font-size: clamp(2.3rem, 6.5vw, 4.6rem); line-height: 1; }}
 .cover .lead {{ font-size: clamp(1.3rem, 2.6vw, 1.6rem); }}
 @media (min-width: 64rem) {{
-  .story {{ display: grid; grid-template-columns: 12rem minmax(0, 40rem); column-gap: 3.5rem;
-    align-items: start; }}
-  .story > * {{ grid-column: 1 / -1; }}
-  .story > .aside {{ grid-column: 1; }}
-  .story > .story-body {{ grid-column: 2; }}
-  .aside + .story-body, .story-body:first-child {{ margin-top: 1.5rem; }}
-  .aside > * + * {{ margin-top: 1.25rem; }}
+  .story {{ display: grid; grid-template-columns: 12rem minmax(0, 40rem) minmax(0, 1fr);
+    column-gap: 3.5rem; align-items: start; }}
+  .story > * {{ grid-column: 2; }}
+  .story > .story-head {{ grid-column: 1 / -1; }}
+  .story > .hero {{ grid-column: 2 / -1; }}
+  .story > .aside {{ grid-column: 1; grid-row: 2; }}
+  .story > .story-body {{ grid-row: 2; }}
+  .with-hero > .story-body {{ grid-row: 3; }}
+  .cover > .hero, .article-page .story > .hero {{ grid-column: 1 / -1; }}
+  .cover > .aside, .cover > .story-body, .article-page .story > .aside,
+  .article-page .story > .story-body {{ grid-row: 3; margin-top: 1.5rem; }}
   .aside .byline > * {{ display: block; }}
   .aside .byline > * + *::before {{ content: none; }}
   .aside .tags {{ flex-direction: column; align-items: flex-start; }}
 }}
 .aside .byline {{ margin-top: 0; }}
+.aside > * + * {{ margin-top: 1rem; }}
 .colophon {{ margin: 0 {GUTTER}; padding: 1.5rem 0 3rem; border-top: 1px solid #e4dccd;
   font: 600 .72rem/1.5 {SANS}; letter-spacing: .2em;
   text-transform: uppercase; color: #78716c; }}
@@ -108,9 +114,16 @@ h1 {{ position: relative; z-index: 1; max-width: 15ch; margin: 1.5rem 0 1.75rem;
 """
 
 WIDE = Sizes(
-    hero="(min-width: 80rem) 56rem, (min-width: 64rem) 80vw, 92vw",
-    gallery="(min-width: 64rem) 10rem, 31vw",
+    hero="(min-width: 80rem) 50rem, (min-width: 64rem) 65vw, 92vw",
+    gallery="(min-width: 64rem) 10rem, 46vw",
     video="(min-width: 64rem) 40rem, 92vw",
+)
+
+
+COVER = Sizes(
+    hero="(min-width: 80rem) 65rem, 92vw",
+    gallery=WIDE.gallery,
+    video=WIDE.video,
 )
 
 
@@ -133,7 +146,7 @@ def _body(s: Story) -> str:
 
 
 def _story(s: Story, *, cover: bool = False) -> str:
-    cls = "story cover" if cover else "story"
+    cls = "story" + (" cover" if cover else "") + (" with-hero" if s.hero else "")
     return (
         f'<article class="{cls}" id="{s.anchor}">{_head(s, "Cover story" if cover else "")}'
         f"{s.hero}{_aside(s)}{_body(s)}</article>"
@@ -178,4 +191,4 @@ def article(v: ArticleView) -> str:
     )
 
 
-LAYOUT = Layout(CSS, WIDE, WIDE, publication, article)
+LAYOUT = Layout(CSS, WIDE, COVER, publication, article)

@@ -40,9 +40,11 @@ h1 {{ margin: .35rem 0 .6rem; font-size: clamp(1.8rem, 5.5vw, 2.5rem); font-weig
 .editorial a, .prose a, .lead a {{ color: #0f766e; }}
 .story {{ padding: 2.25rem var(--pad) 2.5rem; border-top: 1px solid #e5e7eb; }}
 .story > * + * {{ margin-top: 1.25rem; }}
-.story > .hero:first-child {{ margin: -2.25rem calc(-1 * var(--pad)) 0; }}
-.story > .hero:first-child figcaption {{ padding: 0 var(--pad); }}
-.story > .hero:first-child + * {{ margin-top: 1.5rem; }}
+.hero img {{ border-radius: 10px; }}
+.featured > .hero:first-child {{ margin: -2.25rem calc(-1 * var(--pad)) 0; }}
+.featured > .hero:first-child img {{ border-radius: 0; }}
+.featured > .hero:first-child figcaption {{ padding: 0 var(--pad); }}
+.featured > .hero:first-child + * {{ margin-top: 1.5rem; }}
 .featured {{ border-top: 0; background: linear-gradient(#f0fdfa, #fff 12rem); }}
 .editorial + .featured {{ border-top: 1px solid #e5e7eb; }}
 .kicker {{ margin: 0 0 .4rem; }}
@@ -53,6 +55,7 @@ h1 {{ margin: .35rem 0 .6rem; font-size: clamp(1.8rem, 5.5vw, 2.5rem); font-weig
 .byline {{ margin-top: .5rem; font-size: .9rem; line-height: 1.5; color: #6b7280; }}
 .byline .author {{ color: #374151; }}
 .lead {{ font-size: 1.15rem; line-height: 1.6; color: #374151; }}
+.gallery {{ --cols: 3; }}
 .gallery img {{ border-radius: 8px; }}
 .video-frame {{ border-radius: 10px; }}
 .video-caption {{ color: #4b5563; }}
@@ -66,11 +69,12 @@ h1 {{ margin: .35rem 0 .6rem; font-size: clamp(1.8rem, 5.5vw, 2.5rem); font-weig
 .article-page .story-title {{ font-size: clamp(1.8rem, 5.5vw, 2.5rem); line-height: 1.15;
   letter-spacing: -.022em; }}
 .article-page .story > .hero {{ margin-inline: calc(-1 * var(--pad)); }}
+.article-page .story > .hero img {{ border-radius: 0; }}
 .article-page .story > .hero figcaption {{ padding: 0 var(--pad); }}
 """
 
 SIZES = Sizes(
-    hero="(min-width: 46rem) 42rem, 100vw",
+    hero="(min-width: 46rem) 36rem, 90vw",
     gallery="(min-width: 46rem) 12rem, 31vw",
     video="(min-width: 46rem) 36rem, 90vw",
 )
@@ -116,4 +120,5 @@ def article(v: ArticleView) -> str:
     )
 
 
-LAYOUT = Layout(CSS, SIZES, SIZES, publication, article)
+COVER = Sizes(hero="(min-width: 46rem) 42rem, 100vw", gallery=SIZES.gallery, video=SIZES.video)
+LAYOUT = Layout(CSS, SIZES, COVER, publication, article)

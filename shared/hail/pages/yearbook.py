@@ -13,7 +13,8 @@ body {{ background-color: #ece3cf; color: #2b2418; font-family: {BOOK}; font-siz
   line-height: 1.6;
   background-image: radial-gradient(rgba(120, 90, 40, .13) 1px, transparent 1.3px);
   background-size: 14px 14px; }}
-.page {{ display: grid; width: calc(100% - 2 * clamp(0rem, 4vw, 3.5rem)); max-width: 68rem;
+.page {{ display: grid; grid-template-columns: minmax(0, 1fr);
+  width: calc(100% - 2 * clamp(0rem, 4vw, 3.5rem)); max-width: 68rem;
   margin: clamp(0rem, 4vw, 3.5rem) auto; background: #fffdf7;
   border: 1px solid #d8cbad; box-shadow: 0 22px 44px -22px rgba(60, 40, 10, .55); }}
 @media (min-width: 54rem) {{ .page {{ grid-template-columns: 19rem minmax(0, 1fr); }} }}
@@ -93,8 +94,8 @@ h1 {{ margin-bottom: 1.75rem; font-size: clamp(1.9rem, 4.5vw, 2.5rem); font-styl
   color: #8a7a5c; }}
 .hero.portrait {{ width: fit-content; max-width: calc(100% - .7rem); margin-inline: auto; }}
 .hero.portrait img {{ width: min(100%, 24rem); }}
-.gallery {{ gap: 1rem; padding: .5rem .25rem; grid-template-columns:
-  repeat(auto-fill, minmax(min(9rem, 42%), 1fr)); }}
+.gallery {{ --cols: 2; gap: 1rem; padding: .5rem .25rem; }}
+@media (min-width: 40rem) {{ .gallery {{ --cols: 3; }} }}
 .gallery li {{ padding: .45rem .45rem 1.4rem; transform: rotate(-1.2deg); }}
 .gallery li:nth-child(even) {{ transform: rotate(1.4deg); }}
 .gallery li:nth-child(3n) {{ transform: rotate(-.4deg); }}
