@@ -52,8 +52,11 @@ def documents() -> dict[str, pages.Document]:
     return shown
 
 
-def show(context: BrowserContext, document: pages.Document) -> Page:
-    """Open a page as if served (with its CSP header), its pictures from the media origin."""
+def show(
+    context: BrowserContext, document: pages.Document, console: list[str] | None = None
+) -> Page:
+    """Open a page as if served (with its CSP header), its pictures from the media origin;
+    the browser's console messages go to `console` if given."""
 
     def serve_page(route: Route) -> None:
         headers = {
@@ -72,6 +75,8 @@ def show(context: BrowserContext, document: pages.Document) -> Page:
     context.route(f"{PAGES_ORIGIN}/**", serve_page)
     context.route(f"{page_fixtures.MEDIA_ORIGIN}/**", serve_picture)
     page = context.new_page()
+    if console is not None:
+        page.on("console", lambda message: console.append(message.text))
     page.goto(f"{PAGES_ORIGIN}/page", wait_until="load")
     # A full-page picture never scrolls, so lazy pictures would stay unloaded
     page.evaluate(EAGER)
