@@ -217,7 +217,7 @@ def long_text(clean_html: str) -> bool:
 def opens_with_long_paragraph(clean_html: str) -> bool:
     """Does the text start with a paragraph long enough to carry a drop cap (3+ lines)?"""
     first = _FIRST_PARAGRAPH.match(clean_html)
-    return bool(first) and len(plain_text(first.group(1))) >= DROP_CAP_CHARS  # type: ignore[union-attr]
+    return first is not None and len(plain_text(first.group(1))) >= DROP_CAP_CHARS
 
 
 # ---------------------------------------------------------------------- stories ---
@@ -239,7 +239,6 @@ class Story:
     videos: str
     tags: str
     dropcap: bool  # the body opens with a long paragraph
-    long: bool  # the body is long
 
     def head(self, heading: str = "h2", kicker: str = "") -> str:
         label = f'<p class="kicker">{kicker}</p>' if kicker else ""
@@ -250,7 +249,7 @@ class Story:
 
     def text(self) -> str:
         lead = f'<div class="lead">{self.lead}</div>' if self.lead else ""
-        cls = "prose" + (" dropcap" if self.dropcap else "") + (" long" if self.long else "")
+        cls = "prose dropcap" if self.dropcap else "prose"
         body = f'<div class="{cls}">{self.body}</div>' if self.body else ""
         return lead + body
 
@@ -283,7 +282,8 @@ def story(article: dict, ctx: Context, sizes: Sizes, *, link: bool = True) -> St
     hero = figure(hero_image, ctx, sizes=sizes.hero)
     videos = list(_videos(article))
     if not hero and videos and videos[0] is hero_video:
-        hero = f'<div class="hero hero-video">{video(videos.pop(0), ctx, sizes=sizes.hero)}</div>'
+        shown_video = video(videos.pop(0), ctx, sizes=sizes.hero)
+        hero = f'<div class="hero hero-video">{shown_video}</div>' if shown_video else ""
     images = article.get("gallery")
     if not isinstance(images, list):
         images = article.get("short_gallery") or []
@@ -302,7 +302,6 @@ def story(article: dict, ctx: Context, sizes: Sizes, *, link: bool = True) -> St
         videos="".join(video(v, ctx, sizes=sizes.video) for v in videos),
         tags=tags(article),
         dropcap=opens_with_long_paragraph(body),
-        long=long_text(body),
     )
 
 
