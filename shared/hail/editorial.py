@@ -1,5 +1,6 @@
-"""Rich text (a publication's editorial, an article's lead and body): sanitised on write with
-nh3 (Ammonia), and its plain text for search."""
+"""Editorial, lead and body HTML: sanitised on write with nh3 (Ammonia), and its plain text
+for search. A publication's editorial and an article's lead allow the same few tags; an
+article's body allows a few more (`sanitise(raw, body=True)`)."""
 
 import html
 import re
@@ -26,8 +27,8 @@ def _keep_safe_href(tag: str, attribute: str, value: str) -> str | None:
 
 
 def sanitise(raw: str, *, body: bool = False) -> str:
-    """Only the allowed tags (an article's body allows a few more), only a[href] with an
-    absolute http(s) or mailto URL; everything else removed."""
+    """Only the allowed tags (an article body's with `body=True`), only a[href] with an
+    absolute http(s) or mailto URL; everything else removed, text kept and escaped."""
     return nh3.clean(
         raw,
         tags=BODY_TAGS if body else ALLOWED_TAGS,

@@ -11,12 +11,18 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from hail import publications
+from hail.articles import Refs
+from hail.records import Article, Publication
 from hail.storage import accounts as accounts_db
+from hail.storage import articles as articles_db
+from hail.storage import base as db
 from hail.storage import previews as previews_db
+from hail.storage import tags as tags_db
 
 TOKEN_BYTES = 32  # 256 random bits, 43 URL-safe characters
 PREVIEW_SECONDS = 15 * 60
@@ -57,9 +63,11 @@ class Session:
 
 @dataclass(frozen=True, slots=True)
 class Shown:
-    publication: dict
+    publication: Publication
     organisation_name: str
     public: bool  # False: shown through a preview session only
+    articles: list[Article] = field(default_factory=list)  # what the page may show, in order
+    refs: Refs = field(default_factory=Refs)
 
 
 def create(user_id: str, publication_id: str, base_url: str, now: float) -> Preview:
@@ -95,5 +103,32 @@ def page(publication_id: str, session_ids: Iterable[str], now: float) -> Shown |
         s.get("publication_id") == pub["id"] and s.get("expires", 0) > now for s in sessions
     ):
         return None
-    org = accounts_db.get_organisation(pub["org_id"]) or {}
-    return Shown(pub, str(org.get("name") or ""), public)
+    org, found, catalogue = db.parallel(
+        partial(accounts_db.get_organisation, pub["org_id"]),
+        partial(articles_db.get_many, pub["articles"]),
+        partial(tags_db.catalogue, pub["org_id"]),
+    )
+    shown = [found[i] for i in pub["articles"] if i in found]
+    if public:  # the public page shows only what is published; a preview shows it all
+        shown = [a for a in shown if a["status"] == "published"]
+    name = str((org or {}).get("name") or "")
+    return Shown(pub, name, public, shown, Refs(tags=catalogue))
+
+
+@dataclass(frozen=True, slots=True)
+class ArticlePage:
+    article: Article
+    organisation_name: str
+    refs: Refs
+
+
+def article_page(article_id: str) -> ArticlePage | None:
+    """A published article, with what its page shows; None for anything else."""
+    article = articles_db.get_many([article_id]).get(article_id)
+    if article is None or article["status"] != "published":
+        return None
+    org, catalogue = db.parallel(
+        partial(accounts_db.get_organisation, article["org_id"]),
+        partial(tags_db.catalogue, article["org_id"]),
+    )
+    return ArticlePage(article, str((org or {}).get("name") or ""), Refs(tags=catalogue))

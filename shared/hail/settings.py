@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     scope_prefix: str = ""
     jwks_url: str = Field(min_length=1)
     public_base_url: str = ""
+    # Where media files (image renditions) are served from: the CloudFront distribution.
+    media_base_url: str = ""
     # Origins of browser apps allowed to call the API (comma-separated; empty: no CORS).
     cors_allow_origins: str = ""
     # Adds X-Db-Round-Trips / X-Db-Items-Read to responses (local runs and the benchmark).

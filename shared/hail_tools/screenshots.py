@@ -1,104 +1,90 @@
-"""`make screenshots`: a picture of each publication style, as a reader sees it.
+"""`make screenshots`: each style as a reader sees it, on a desktop and on a phone.
 
-Starts the local server on a free port, adds an organisation with one published
-publication per style, and photographs each page in Debian's chromium: on a desktop
-(docs/screenshots/<style>.png) and on a phone (docs/screenshots/<style>-phone.png).
+No server: the demo content (hail_tools.page_fixtures) is rendered straight by the page
+renderer and shown in Debian's chromium, with the page's own Content-Security-Policy and
+drawn pictures served from the media origin. For each style, a publication page
+(docs/screenshots/<style>.png, <style>-phone.png) and an article page
+(<style>-article.png, <style>-article-phone.png); the top of each page, at most TALLEST
+pixels high.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hail_tools import browser, serve
+from hail import pages
+
+from hail_tools import browser, page_fixtures
 from hail_tools import template as tpl
 
-OUT = tpl.REPO_ROOT / "docs" / "screenshots"
-ORG = ("riverside", "Riverside Primary School")
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, FloatRect, Page, Route
 
-PUBLICATIONS = {
-    "magazine": {
-        "title": "The Spring Arts Issue",
-        "due_date": "2026-03-20",
-        "editorial": (
-            "<p>For three weeks the hall smelled of paint and sawdust. Every class, from "
-            "Reception to Year 6, made something for the spring exhibition, and on Friday "
-            "more than four hundred visitors came to see it.</p>"
-            "<h3>Clay, cardboard and courage</h3>"
-            "<p>Year 4 built a city of cardboard towers, each one designed by a pair of "
-            "pupils and joined to the next by rope bridges. Year 2 made a tiled mosaic of "
-            "the river, one clay fish each, glazed in the colours they chose.</p>"
-            "<blockquote>I didn't know I could make something that big. "
-            "Now I want to build a real bridge.</blockquote>"
-            "<p>The choir closed the evening with three songs written by Year 6, "
-            "accompanied by the school's new steel pans.</p>"
-            "<h3>What's next</h3>"
-            "<ul><li>The mosaic moves to the library entrance in April</li>"
-            "<li>Photographs of every piece are on the "
-            '<a href="https://example.org/gallery">gallery page</a></li>'
-            "<li>The summer exhibition opens on 3 July</li></ul>"
-        ),
-    },
-    "newsletter": {
-        "title": "Week 6: sports day, library hours and the Year 5 concert",
-        "due_date": "2026-10-15",
-        "editorial": (
-            "<p>Dear families, thank you for a wonderful half term. Here is what is coming "
-            "up before the break.</p>"
-            "<h3>Sports day</h3>"
-            "<p>Sports day moves to <b>Thursday 22 October</b> because of the forecast. "
-            "Please send your child with a water bottle, a sun hat and their house "
-            "colour.</p>"
-            "<h3>Library hours</h3>"
-            "<ul><li>Monday to Thursday: 8:15 to 16:30</li>"
-            "<li>Friday: 8:15 to 15:00</li>"
-            "<li>Parents are welcome on Wednesday mornings</li></ul>"
-            "<h3>The Year 5 concert</h3>"
-            "<p>Tickets are free but limited to two per family. "
-            '<a href="https://example.org/tickets">Reserve yours here</a>.</p>'
-            "<blockquote>Music is the one thing every class asked to do again.</blockquote>"
-            "<p>With best wishes,<br><i>Ms Okafor, Headteacher</i></p>"
-        ),
-    },
-    "yearbook": {
-        "title": "Class of 2026: a year to remember",
-        "due_date": "2026-07-17",
-        "editorial": (
-            "<p>Thirty-one pupils started Year 6 in September. They leave us taller, "
-            "louder and kinder, with a year of stories behind them.</p>"
-            "<h3>Highlights</h3>"
-            "<ul><li>The residential trip to the Lakes, and the night the tents blew "
-            "down</li><li>Winning the county chess cup for the first time</li>"
-            "<li>The leavers' production of <i>The Wind in the Willows</i></li></ul>"
-            "<blockquote>We were the first class to plant a tree in the new garden. "
-            "Come back in twenty years and sit under it.</blockquote>"
-            "<h3>Thank you</h3>"
-            "<p>To Mr Hughes and Mrs Patel, to the lunch team, and to every parent who "
-            "drove, baked, sewed and cheered. Good luck at secondary school!</p>"
-        ),
-    },
+OUT = tpl.REPO_ROOT / "docs" / "screenshots"
+PAGES_ORIGIN = "https://pages.hail.test"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+WIDTHS = (("", DESKTOP, 1), ("-phone", PHONE, 2))
+TALLEST = 2000  # CSS pixels: the top of a long page says enough, and keeps the files small
+EAGER = "document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager' })"
+SHOTS = {  # style: (publication, article) from the demo content
+    "magazine": ("welcome1", "garden26"),
+    "newsletter": ("sports01", "athlday1"),
+    "yearbook": ("camp2026", "camplog1"),
 }
 
 
-def _seed() -> dict[str, str]:
-    """The organisation and one published publication per style; returns style -> id."""
-    from hail import publications
-    from hail.models import PublicationCreate
-    from hail.storage import accounts as accounts_db
+def documents() -> dict[str, pages.Document]:
+    """name -> page, for every picture `make screenshots` takes."""
+    org = page_fixtures.organisation_name()
+    media = page_fixtures.MEDIA_ORIGIN
+    shown = {}
+    for style, (pub_id, article_id) in SHOTS.items():
+        pub, articles = page_fixtures.publication(pub_id, style=style)
+        shown[style] = pages.render_publication(
+            pub, articles, org, preview=False, media_origin=media
+        )
+        shown[f"{style}-article"] = pages.render_article(
+            page_fixtures.article(article_id), org, preview=False, media_origin=media, style=style
+        )
+    return shown
 
-    org_id, name = ORG
-    accounts_db.put_organisation(org_id, name)
-    for style in PUBLICATIONS:
-        accounts_db.set_org_style(org_id, style, True)
-    accounts_db.set_member(org_id, "alice", "owner")
-    ids = {}
-    for style, fields in PUBLICATIONS.items():
-        body = {**fields, "status": "published", "style_id": style}
-        pub = publications.create("alice", org_id, PublicationCreate.model_validate(body))
-        ids[style] = pub.pub["id"]
-    return ids
+
+def show(
+    context: BrowserContext, document: pages.Document, console: list[str] | None = None
+) -> Page:
+    """Open a page as if served (with its CSP header), its pictures from the media origin;
+    the browser's console messages go to `console` if given."""
+
+    def serve_page(route: Route) -> None:
+        headers = {
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": document.content_security_policy,
+        }
+        route.fulfill(status=200, headers=headers, body=document.html)
+
+    def serve_picture(route: Route) -> None:
+        drawn = page_fixtures.drawing(route.request.url)
+        if drawn is None:
+            route.fulfill(status=404, body="")
+        else:
+            route.fulfill(status=200, content_type="image/svg+xml", body=drawn)
+
+    context.route(f"{PAGES_ORIGIN}/**", serve_page)
+    context.route(f"{page_fixtures.MEDIA_ORIGIN}/**", serve_picture)
+    page = context.new_page()
+    if console is not None:
+        page.on("console", lambda message: console.append(message.text))
+    page.goto(f"{PAGES_ORIGIN}/page", wait_until="load")
+    # A full-page picture never scrolls, so lazy pictures would stay unloaded
+    page.evaluate(EAGER)
+    for _ in range(100):  # (wait_for_function would need 'unsafe-eval' in the page's CSP)
+        if page.evaluate("[...document.images].every(i => i.complete)"):
+            break
+        page.wait_for_timeout(50)
+    return page
 
 
 def take(out: Path = OUT) -> list[Path]:
@@ -108,24 +94,22 @@ def take(out: Path = OUT) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
-    running = serve.start(0, "127.0.0.1", endpoint_file=None)
     saved: list[Path] = []
-    try:
-        ids = _seed()
-        with sync_playwright() as p:
-            chromium = browser.launch(p)
-            for style, pub_id in ids.items():
-                for suffix, viewport, scale in (("", DESKTOP, 1), ("-phone", PHONE, 2)):
+    with sync_playwright() as p:
+        chromium = browser.launch(p)
+        try:
+            for name, document in documents().items():
+                for suffix, viewport, scale in WIDTHS:
                     context = chromium.new_context(viewport=viewport, device_scale_factor=scale)
-                    page = context.new_page()
-                    page.goto(f"{running.url}/p/{pub_id}")
-                    path = out / f"{style}{suffix}.png"
-                    page.screenshot(path=str(path), full_page=True)
+                    page = show(context, document)
+                    path = out / f"{name}{suffix}.png"
+                    height = min(TALLEST, page.evaluate("document.documentElement.scrollHeight"))
+                    clip: FloatRect = {"x": 0, "y": 0, "width": viewport["width"], "height": height}
+                    page.screenshot(path=str(path), full_page=True, clip=clip)
                     context.close()
                     saved.append(path)
+        finally:
             chromium.close()
-    finally:
-        running.stop()
     return saved
 
 

@@ -42,6 +42,7 @@ SCENARIOS: dict[tuple[str, str], tuple[str, str, dict | None]] = {
     ("DELETE", "/v1/publications/{id}/watch"): ("DELETE", "/v1/publications/camp2026/watch", None),
     ("GET", "/v1/publications/{id}/preview"): ("GET", "/v1/publications/camp2026/preview", None),
     ("GET", "/p/{id}"): ("GET", "/p/welcome1", None),
+    ("GET", "/a/{id}"): ("GET", "/a/garden26", None),
     ("GET", "/v1/publications/{id}/connections"): (
         "GET",
         "/v1/publications/welcome1/connections",

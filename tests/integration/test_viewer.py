@@ -101,10 +101,11 @@ def test_if_none_match_gets_304(seeded: LocalGateway, form: str) -> None:
     # When the page is asked for again with it
     r = seeded.request("GET", "/p/sports01", headers={"If-None-Match": form.format(etag=etag)})
 
-    # Then 304, without a body, with the same validator and headers
+    # Then 304, without a body, with the same validator and headers (the page's type too)
     assert r.status == 304
     assert r.body == b""
     assert r.header("ETag") == etag
+    assert r.header("Content-Type") == "text/html; charset=utf-8"
     assert r.header("Cache-Control") == "public, max-age=300"
     _assert_secure_headers(r)
 

@@ -55,3 +55,31 @@ def test_plain_text_is_what_a_reader_sees():
     assert plain_text("<h3>Camp</h3><p>Fish &amp; chips<br>at  <b>noon</b></p>") == (
         "Camp Fish & chips at noon"
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "editorial", "body"),
+    [
+        ("<h2>Sub</h2>", "Sub", "<h2>Sub</h2>"),
+        ("<em>e</em><strong>s</strong>", "es", "<em>e</em><strong>s</strong>"),
+        ("<ol><li>one</li></ol>", "<li>one</li>", "<ol><li>one</li></ol>"),
+        (
+            "<figure>Quote<figcaption>Who</figcaption></figure>",
+            "QuoteWho",
+            "<figure>Quote<figcaption>Who</figcaption></figure>",
+        ),
+        ('<figure><img src="x.jpg"></figure>', "", "<figure></figure>"),
+        ('<h2 class="x" onclick="y()">t</h2>', "t", "<h2>t</h2>"),
+        ('<a href="javascript:x()">l</a>', "<a>l</a>", "<a>l</a>"),
+        ("<h1>Big</h1><table><tr><td>c</td></tr></table>", "Bigc", "Bigc"),
+    ],
+)
+def test_an_article_body_allows_a_few_more_tags(raw, editorial, body):
+    # Given / When / Then: the editorial's (and a lead's) tags, and for a body those too
+    assert sanitise(raw) == editorial
+    assert sanitise(raw, body=True) == body
+    assert sanitise(body, body=True) == body
+
+
+def test_plain_text_of_a_body_separates_its_blocks():
+    assert plain_text("<h2>Results</h2><ol><li>Blue</li><li>Red</li></ol>") == "Results Blue Red"

@@ -13,15 +13,17 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hail import pages, preview
+from hail import articles, pages, preview, publications
 from hail.api import base_url, create_app
 from hail.errors import HailError
+from hail.settings import get_settings
 
 router = APIRouter()
 COOKIE = "hail"
 PUBLIC_CACHE = "public, max-age=300"
 PRIVATE_CACHE = "private, no-store"
 ALLOW = "GET, HEAD"
+HTML = "text/html; charset=utf-8"
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 BASELINE_HEADERS = {
     "Content-Security-Policy": pages.content_security_policy("'none'"),
@@ -108,13 +110,56 @@ async def publication_page(id: str, request: Request) -> Response:
     shown = preview.page(id, _session_ids(request), preview.clock())
     if shown is None:
         return not_found()
-    document = pages.render(shown.publication, shown.organisation_name, preview=not shown.public)
+    base = base_url(request)
+    featured = next(
+        (a for a in shown.articles if a["id"] == shown.publication["featured_article_id"]), None
+    )
+    pub_view = publications.view(
+        publications.Shown(shown.publication, None, featured, shown.refs), base
+    )
+    document = pages.render_publication(
+        pub_view,
+        [articles.view(a, shown.refs, base) for a in shown.articles],
+        shown.organisation_name,
+        preview=not shown.public,
+        media_origin=media_origin(),
+    )
     if not shown.public:
         return _html(document, cache=PRIVATE_CACHE, extra=NOINDEX)
+    return _public(request, document)
+
+
+def _public(request: Request, document: pages.Document) -> Response:
+    """A public page: cacheable, and 304 when the client has it already."""
     etag = pages.etag(document)
     if _matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=_headers(document, PUBLIC_CACHE, {"ETag": etag}))
+        # The type the 200 would have had (API Gateway would otherwise add application/json)
+        extra = {"ETag": etag, "Content-Type": HTML}
+        return Response(status_code=304, headers=_headers(document, PUBLIC_CACHE, extra))
     return _html(document, cache=PUBLIC_CACHE, extra={"ETag": etag})
+
+
+@router.api_route("/a/{id}", methods=["GET", "HEAD"])
+async def article_page(id: str, request: Request) -> Response:
+    """An article's own page: public once published, and nothing before."""
+    if not _ID.match(id):
+        return not_found()
+    shown = preview.article_page(id)
+    if shown is None:
+        return not_found()
+    base = base_url(request)
+    document = pages.render_article(
+        articles.view(shown.article, shown.refs, base),
+        shown.organisation_name,
+        preview=False,
+        media_origin=media_origin(),
+    )
+    return _public(request, document)
+
+
+def media_origin() -> str | None:
+    """Where pictures are served from (the CSP allows exactly that origin)."""
+    return get_settings().media_base_url or None
 
 
 # ---------------------------------------------------------------- the app ---

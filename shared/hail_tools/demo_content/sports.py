@@ -109,7 +109,7 @@ ARTICLES = [
     {
         "id": "touch026",
         "org": "demo-school",
-        "created_by": "eddie",
+        "created_by": "paula",
         "title": "Senior touch team reach the regional final",
         "author": "Mia Tanaka (Year 12)",
         "lead": "Seven wins from seven, and a final against last year’s champions on Saturday.",
@@ -138,7 +138,7 @@ ARTICLES = [
     {
         "id": "swim2026",
         "org": "demo-school",
-        "created_by": "eddie",
+        "created_by": "paula",
         "title": "Swimming sports move to the aquatic centre",
         "author": "Jack Ellery",
         "lead": "Swimming sports on Friday 6 November will be at the aquatic centre.",

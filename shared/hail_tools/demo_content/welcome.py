@@ -43,7 +43,7 @@ ARTICLES = [
     {
         "id": "library1",
         "org": "demo-school",
-        "created_by": "eddie",
+        "created_by": "paula",
         "title": "The library reopens, with a makerspace",
         "author": "Anjali Rao",
         "lead": (
@@ -116,7 +116,7 @@ ARTICLES = [
     {
         "id": "busroute",
         "org": "demo-school",
-        "created_by": "eddie",
+        "created_by": "paula",
         "title": "Changes to the afternoon bus routes",
         "author": "School office",
         "lead": "From <b>Monday 31 August</b>, two afternoon buses leave ten minutes later.",
@@ -138,7 +138,7 @@ ARTICLES = [
     {
         "id": "uniform1",
         "org": "demo-school",
-        "created_by": "eddie",
+        "created_by": "paula",
         "title": "Uniform shop hours",
         "author": "School office",
         "lead": "The uniform shop is open three mornings a week this term.",
