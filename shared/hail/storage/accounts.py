@@ -151,6 +151,11 @@ def get_user_with(
     return found.get(f"USER#{user_id}"), found.get(other_key)
 
 
+def update_user(user_id: str, changes: Mapping[str, Any]) -> None:
+    """Change an existing user's profile fields (None removes one)."""
+    _update("USER", user_id, changes, USER_FIELDS, initial={}, must_exist=True)
+
+
 def put_user(user_id: str, profile: Mapping[str, Any], *, now: str) -> None:
     """Create a user or change their profile (None removes a field); their roles and
     sign-up date are kept."""
