@@ -282,3 +282,17 @@ class TestCost:
         response = api("GET", path)
         assert response.status in (200, 403)
         assert response.header("x-db-round-trips") == str(trips)
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/me", "/v1/users/paula", "/v1/users/alice/organisations", "/v1/organisations/x"]
+)
+def test_every_kind_of_bad_token_is_401(seeded, local_keys, path):
+    from test_authorisation import bad_tokens
+
+    for case, authorization in bad_tokens(local_keys).items():
+        headers = {"Authorization": authorization} if authorization else {}
+        response = seeded.request("GET", path, headers=headers)
+        assert response.status == 401, case
+        assert response.header("www-authenticate").startswith("Bearer"), case
+        assert response.json()["error"]["error_code"] == "UNAUTHORIZED", case
