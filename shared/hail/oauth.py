@@ -256,12 +256,12 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
 
 def _post(settings: Settings, data: bytes, headers: dict[str, str]) -> tuple[int, dict]:
     """One POST to the provider's token endpoint: (status, JSON object or {})."""
+    if not settings.oauth_token_url.startswith(("https://", "http://")):
+        raise _unavailable("Sign-in is not configured on this server.")
     opener = urllib.request.build_opener(_NoRedirects)
     call = urllib.request.Request(  # noqa: S310 - the configured provider, http(s) only
         settings.oauth_token_url, data=data, headers=headers, method="POST"
     )
-    if not settings.oauth_token_url.startswith(("https://", "http://")):
-        raise _unavailable("Sign-in is not configured on this server.")
     try:
         with opener.open(call, timeout=settings.oauth_timeout_seconds) as response:
             status, raw = response.status, response.read(MAX_PROVIDER_ANSWER + 1)
