@@ -16,9 +16,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import warnings
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 from bench import local_environment
 
@@ -86,11 +89,30 @@ def _load_publications(count: int) -> None:
     )
 
 
-def _cost_table(gateway: Any, token: str) -> list[tuple[str, int, str, str, str]]:
+def _cost_table(
+    gateway: Any, token: str, authorize_url: str
+) -> list[tuple[str, int, str, str, str]]:
     headers = {"Authorization": token}
     rows = []
 
     def measure(label: str, method: str, path: str, body: Any = None) -> Any:
+        if method == "POST" and path == "/v1/oauth/access_token":
+            code = _signed_in_code(authorize_url)
+            form = {"grant_type": "authorization_code", "code": code, "client_id": "demo-client"}
+            form |= {"client_secret": "demo-secret", "redirect_uri": _REDIRECT_URI}
+            start = time.perf_counter()
+            response = gateway.request(method, path, headers=headers, body=urlencode(form))
+            elapsed = (time.perf_counter() - start) * 1000
+            rows.append(
+                (
+                    label,
+                    response.status,
+                    response.header("x-db-round-trips") or "-",
+                    response.header("x-db-items-read") or "-",
+                    f"{elapsed:.1f}",
+                )
+            )
+            return response
         start = time.perf_counter()
         response = gateway.request(method, path, headers=headers, json=body)
         elapsed = (time.perf_counter() - start) * 1000
@@ -150,7 +172,42 @@ def _cost_table(gateway: Any, token: str) -> list[tuple[str, int, str, str, str]
     )
     measure("GET preview URL", "GET", "/v1/publications/camp2026/preview")
     measure("GET /p/{id} (published page)", "GET", "/p/welcome1")
+    measure("GET me", "GET", "/v1/me")
+    measure("GET users/{id} (a colleague)", "GET", "/v1/users/vera")
+    measure("GET users/{id}/organisations (own)", "GET", "/v1/users/paula/organisations")
+    measure("GET organisations/{id}", "GET", "/v1/organisations/demo-school")
+    measure("GET /oauth/authorise (redirect)", "GET", f"/oauth/authorise?{_AUTHORISE}")
+    headers.clear()
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    measure("POST access_token (code; local issuer)", "POST", "/v1/oauth/access_token", None)
     return rows
+
+
+_REDIRECT_URI = "http://127.0.0.1:8080/callback"
+_AUTHORISE = urlencode(
+    {"client_id": "demo-client", "redirect_uri": _REDIRECT_URI, "response_type": "code"}
+)
+
+
+def _signed_in_code(authorize_url: str) -> str:
+    """A code from the local issuer: its sign-in button pressed for paula."""
+
+    class NoRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    form = urlencode({**parse_qs_single(_AUTHORISE), "user": "paula", "action": "sign-in"})
+    request = urllib.request.Request(authorize_url, data=form.encode(), method="POST")
+    try:
+        urllib.request.build_opener(NoRedirects).open(request, timeout=10)
+    except urllib.error.HTTPError as redirect:
+        location = redirect.headers["Location"]
+        return parse_qs_single(location.split("?", 1)[1])["code"]
+    raise RuntimeError("the local issuer did not redirect")
+
+
+def parse_qs_single(query: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(query).items()}
 
 
 def _empty_handler() -> Any:
@@ -253,12 +310,13 @@ def main() -> None:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     with tempfile.TemporaryDirectory() as tmp:
         local_environment(Path(tmp))
-        from hail_tools import demo, keys
+        from hail_tools import demo, keys, signin
         from hail_tools import template as tpl
         from hail_tools.gateway import LocalGateway
         from moto import mock_aws
 
         local = keys.ensure_keys(Path(tmp))
+        issuer = signin.start(keys_dir=local.directory, clients_path=Path(tmp) / "clients.json")
         with mock_aws():
             import boto3
 
@@ -270,6 +328,8 @@ def main() -> None:
                     "TokenAudience": keys.AUDIENCE,
                     "JwksUrl": local.jwks_url,
                     "PublicBaseUrl": "http://127.0.0.1:0",
+                    "OAuthAuthorizeUrl": issuer.authorize_url,
+                    "OAuthTokenUrl": issuer.token_url,
                 },
                 "eu-west-1",
             )
@@ -291,13 +351,14 @@ def main() -> None:
             _print(
                 "DynamoDB cost per request (from the responses' own counts)",
                 ("endpoint", "status", "round trips", "items read", "ms (moto)"),
-                _cost_table(gateway, token),
+                _cost_table(gateway, token, issuer.authorize_url),
             )
             _print(
                 "GET /v1/publications/{id}: real handler vs empty route (400 alternating calls)",
                 ("handler", "median ms", "p95 ms", "mean ms"),
                 _latency(gateway, token, "welcome1"),
             )
+        issuer.stop()
     _print(
         "Cold start: import time in a fresh interpreter (best of 3)",
         ("module", "ms"),

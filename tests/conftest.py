@@ -149,24 +149,38 @@ def _reset_layer_caches() -> None:
 
 
 @pytest.fixture
-def gateway(aws: AwsResources, local_keys: keys.LocalKeys) -> Iterator[LocalGateway]:
-    """The template's API in-process, over moto, with local token settings."""
+def gateway_with(
+    aws: AwsResources, local_keys: keys.LocalKeys
+) -> Iterator[Callable[..., LocalGateway]]:
+    """Factory: gateway_with(**template parameters) -> the template's API in-process, over
+    moto, with local token settings unless the parameters say otherwise."""
     saved = dict(os.environ)
-    parameters = {
-        "TokenIssuer": keys.ISSUER,
-        "TokenAudience": keys.AUDIENCE,
-        "JwksUrl": Path(local_keys.jwks_path).resolve().as_uri(),
-        "PublicBaseUrl": "https://hail.test",
-    }
-    context = tpl.make_context(
-        aws.template, parameters, REGION, queue_urls=dict(aws.context.queue_urls)
-    )
-    gateway = LocalGateway(aws.template, context)  # sets the functions' env vars
-    _reset_layer_caches()
-    yield gateway
+
+    def make(**overrides: str) -> LocalGateway:
+        parameters = {
+            "TokenIssuer": keys.ISSUER,
+            "TokenAudience": keys.AUDIENCE,
+            "JwksUrl": Path(local_keys.jwks_path).resolve().as_uri(),
+            "PublicBaseUrl": "https://hail.test",
+            **overrides,
+        }
+        context = tpl.make_context(
+            aws.template, parameters, REGION, queue_urls=dict(aws.context.queue_urls)
+        )
+        made = LocalGateway(aws.template, context)  # sets the functions' env vars
+        _reset_layer_caches()
+        return made
+
+    yield make
     _reset_layer_caches()
     os.environ.clear()
     os.environ.update(saved)
+
+
+@pytest.fixture
+def gateway(gateway_with: Callable[..., LocalGateway]) -> LocalGateway:
+    """The template's API in-process, over moto, with local token settings."""
+    return gateway_with()
 
 
 @pytest.fixture
@@ -191,3 +205,22 @@ def seeded(gateway: LocalGateway, _moto_session: _Session) -> LocalGateway:
 
     _moto_session.restore_demo(demo.seed)
     return gateway
+
+
+@pytest.fixture
+def local_signin(seeded: LocalGateway, local_keys: keys.LocalKeys, tmp_path: Path) -> Iterator[Any]:
+    """The local OAuth issuer of `make run` on a free port, over the demo data, with the
+    gateway's sign-in routes pointed at it (a `fakes.signin.Signin` driver)."""
+    from fakes.signin import Signin
+    from hail.settings import get_settings
+    from hail_tools import signin
+
+    issuer = signin.start(keys_dir=local_keys.directory, clients_path=tmp_path / "clients.json")
+    settings = {"OAUTH_AUTHORIZE_URL": issuer.authorize_url, "OAUTH_TOKEN_URL": issuer.token_url}
+    seeded.environment.update(settings)
+    os.environ.update(settings)
+    get_settings.cache_clear()
+    try:
+        yield Signin(seeded, issuer)
+    finally:
+        issuer.stop()

@@ -15,8 +15,16 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hail.auth import CONNECTIONS, READ, WRITE, Principal, get_verifier
-from hail.errors import CODE_BY_STATUS, HailError, error_body
+from hail.auth import (
+    CONNECTIONS,
+    ORG_BASIC,
+    READ,
+    USER_BASIC,
+    WRITE,
+    Principal,
+    get_verifier,
+)
+from hail.errors import CODE_BY_STATUS, BadRequest, HailError, error_body
 from hail.observability import logger, metrics, tracer
 from hail.settings import get_settings
 from hail.storage import base as db
@@ -250,12 +258,22 @@ def lambda_handler(app: FastAPI) -> Callable[[dict, Any], dict]:
 
 
 async def authenticated(request: Request) -> Principal:
-    return get_verifier().verify(request.headers.get("authorization"))
+    """The caller, from `Authorization: Bearer`, or on a GET from the `access_token` query
+    parameter (RFC 6750 §2.3, which real Hail clients send to `me`); never both."""
+    authorization = request.headers.get("authorization")
+    in_query = request.query_params.getlist("access_token") if request.method == "GET" else []
+    if not in_query:
+        return get_verifier().verify(authorization)
+    if authorization or len(in_query) > 1:
+        raise BadRequest("Send the access token once: in the Authorization header or the query.")
+    if not in_query[0]:
+        return get_verifier().verify(None)
+    return get_verifier().verify_token(in_query[0])
 
 
-def _scoped(scope: str) -> Callable[..., Any]:
+def _scoped(scope: str, *alternatives: str) -> Callable[..., Any]:
     async def dependency(principal: Principal = Depends(authenticated)) -> Principal:
-        principal.require(scope)
+        principal.require(scope, *alternatives)
         return principal
 
     return dependency
@@ -264,6 +282,8 @@ def _scoped(scope: str) -> Callable[..., Any]:
 reader = _scoped(READ)
 writer = _scoped(WRITE)
 pusher = _scoped(CONNECTIONS)
+user_reader = _scoped(USER_BASIC)
+org_reader = _scoped(ORG_BASIC, USER_BASIC)
 
 
 def base_url(request: Request) -> str:

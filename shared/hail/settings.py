@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     push_retry_base_seconds: float = Field(default=30, ge=0)
     # Local development only: let pushes reach loopback, private and link-local addresses.
     allow_private_webhooks: bool = False
+    # Sign-in: the identity provider's OAuth 2 endpoints (Cognito's /oauth2/authorize and
+    # /oauth2/token, or the local issuer), how it wants client credentials, and the OpenID
+    # scopes asked for besides Hail's (so the token answer carries an ID token).
+    oauth_authorize_url: str = ""
+    oauth_token_url: str = ""
+    oauth_client_auth: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+    oauth_extra_scopes: str = "openid email profile"
+    oauth_timeout_seconds: float = Field(default=5, gt=0)
 
 
 @lru_cache(maxsize=1)

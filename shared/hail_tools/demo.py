@@ -6,6 +6,10 @@ from hail.models import ArticleCreate, PublicationCreate, TagCreate
 from hail.storage import accounts as accounts_db
 from hail.storage import base as db
 
+# Where the demo's avatars are served: the local sign-in server of `make run` (its default
+# port; `make run` passes the real address). See hail_tools/avatars.py.
+AVATAR_BASE = "http://127.0.0.1:3003/avatars"
+
 STYLES = [
     ("magazine", "Magazine", "A photographic awesomeness", "https://hail.to/styles/magazine"),
     (
@@ -24,6 +28,37 @@ STYLES = [
 ORGANISATIONS = {
     "demo-school": ("Demo School", {"magazine": True, "newsletter": True, "yearbook": False}),
     "other-school": ("Other School", {"magazine": True, "newsletter": True}),
+}
+# Profiles: (first name, last name, email, wants organisation emails, wants promotions).
+USERS = {
+    "alice": ("Alice", "Fairbairn", "alice.fairbairn@demo-school.example", True, False),
+    "paula": ("Paula", "Ngata", "paula.ngata@demo-school.example", True, True),
+    "eddie": ("Eddie", "Tanaka", "eddie.tanaka@demo-school.example", True, False),
+    "vera": ("Vera", "Lindqvist", "vera.lindqvist@demo-school.example", False, False),
+    "oscar": ("Oscar", "Mbeki", "oscar.mbeki@other-school.example", True, False),
+}
+SIGNED_UP = "2025-02-03 08:30:00"
+ORGANISATION_PROFILES = {
+    "demo-school": {
+        "slug": "demo-school",
+        "email": "office@demo-school.example",
+        "website_url": "https://demo-school.example",
+        "facebook_url": "https://www.facebook.com/DemoSchoolExample",
+        "twitter_username": "DemoSchool",
+        "youtube_url": "https://www.youtube.com/@DemoSchoolExample",
+        "privacy_policy_url": "https://demo-school.example/privacy",
+        "terms_url": "https://demo-school.example/terms",
+        "country": {"code": "NZ", "name": "New Zealand"},
+        "created": "2024-11-04 21:15:00",
+    },
+    "other-school": {
+        "slug": "other-school",
+        "email": "hello@other-school.example",
+        "website_url": "https://other-school.example",
+        "privacy_policy_url": "https://other-school.example/privacy",
+        "country": {"code": "AU", "name": "Australia"},
+        "created": "2025-01-20 03:40:00",
+    },
 }
 MEMBERS = [
     ("demo-school", "alice", "owner"),
@@ -131,16 +166,40 @@ def demo_connections(webhook_url: str) -> list[dict]:
     ]
 
 
-def seed(webhook_url: str | None = None) -> list[str]:
+def user_profile(user_id: str, avatar_base: str = AVATAR_BASE) -> dict:
+    first, last, email, organisation_emails, promotions = USERS[user_id]
+    return {
+        "first_name": first,
+        "last_name": last,
+        "email": email,
+        "avatar_url": f"{avatar_base}/users/{user_id}.svg",
+        "wants_organisation_emails": organisation_emails,
+        "wants_promotion_emails": promotions,
+    }
+
+
+def organisation_profile(org_id: str, avatar_base: str = AVATAR_BASE) -> dict:
+    profile = {k: v for k, v in ORGANISATION_PROFILES[org_id].items() if k != "created"}
+    avatar = f"{avatar_base}/organisations/{org_id}.svg"
+    return {**profile, "avatar_url": f"{avatar}?size=500", "small_avatar_url": f"{avatar}?size=75"}
+
+
+def seed(webhook_url: str | None = None, avatar_base: str = AVATAR_BASE) -> list[str]:
     """Load the demo data; running it again changes nothing already there."""
     done = []
     for style_id, name, description, preview_url in STYLES:
         accounts_db.put_style(style_id, name, description, preview_url)
     for org_id, (name, styles) in ORGANISATIONS.items():
-        accounts_db.put_organisation(org_id, name)
+        created = ORGANISATION_PROFILES[org_id]["created"]
+        accounts_db.put_organisation(
+            org_id, name, organisation_profile(org_id, avatar_base), now=created
+        )
         for style_id, available in styles.items():
             accounts_db.set_org_style(org_id, style_id, available)
         done.append(f"organisation {org_id}")
+    for user_id in USERS:
+        accounts_db.put_user(user_id, user_profile(user_id, avatar_base), now=SIGNED_UP)
+        done.append(f"user {user_id}")
     for org_id, user_id, role in MEMBERS:
         accounts_db.set_member(org_id, user_id, role)
         done.append(f"{role} {user_id} of {org_id}")

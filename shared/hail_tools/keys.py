@@ -15,7 +15,7 @@ from hail_tools import LOCAL_DIR
 
 ISSUER = "https://hail.local/issuer"
 AUDIENCE = "hail-api"
-DEFAULT_SCOPE = "content.read content.write content.connections"
+DEFAULT_SCOPE = "user.basic org.basic content.read content.write content.connections"
 KID = "hail-local-1"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import sys
 import threading
@@ -21,7 +22,7 @@ from typing import Any
 
 import boto3
 
-from hail_tools import LOCAL_DIR, embedded, keys, triggers
+from hail_tools import LOCAL_DIR, embedded, keys, signin, triggers
 from hail_tools import template as tpl
 from hail_tools.gateway import MAX_REQUEST_BODY, LocalGateway
 
@@ -88,7 +89,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
         elapsed = (time.perf_counter() - started) * 1000
-        sys.stderr.write(f"{self.command} {self.path} {response.status} {elapsed:.0f}ms\n")
+        sys.stderr.write(
+            f"{self.command} {_loggable(self.path)} {response.status} {elapsed:.0f}ms\n"
+        )
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _forward
 
@@ -99,6 +102,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
         sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
 
+_SECRET_PARAMETERS = re.compile(
+    r"(?<=[?&])(access_token|code|refresh_token|client_secret|code_verifier|state)=[^&]*", re.I
+)
+
+
+def _loggable(path: str) -> str:
+    """The request path for the log, with tokens, codes and secrets blanked."""
+    return _SECRET_PARAMETERS.sub(r"\1=[redacted]", path)
+
+
 @dataclass
 class Running:
     url: str  # e.g. http://127.0.0.1:3000
@@ -107,6 +120,7 @@ class Running:
     server: _Server
     thread: threading.Thread
     pushes: triggers.LocalPushes | None = None  # the SQS triggers and the webhook sink
+    signin: signin.LocalIssuer | None = None  # the local OAuth issuer (sign-in page)
 
     @property
     def endpoint(self) -> str:
@@ -118,6 +132,8 @@ class Running:
         self.thread.join(timeout=5)
         if self.pushes is not None:
             self.pushes.stop()
+        if self.signin is not None:
+            self.signin.stop()
         self.aws.stop()
         if ENDPOINT_FILE.exists() and ENDPOINT_FILE.read_text().strip() == self.aws.endpoint:
             ENDPOINT_FILE.unlink()
@@ -148,13 +164,24 @@ def start(
     seed: bool = True,
     keys_dir: Path | None = None,
     endpoint_file: Path | None = ENDPOINT_FILE,
+    signin_port: int = 3003,
 ) -> Running:
-    """Bind the port, start the embedded AWS, create the template's resources, seed the
-    demo data and serve the API in a background thread (port 0: any free port)."""
+    """Bind the ports, start the embedded AWS, create the template's resources, seed the
+    demo data and serve the API in a background thread (port 0: any free port). The local
+    OAuth issuer (sign-in page) listens on `signin_port`."""
     server = _bind(host, port)
     port = server.server_address[1]
     url = f"http://{host}:{port}"
     local_keys = keys.ensure_keys(keys_dir)
+    try:
+        issuer = signin.LocalIssuer(host, signin_port, keys_dir=local_keys.directory)
+    except OSError as error:
+        server.server_close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortInUseError(
+                error.errno, f"the sign-in port {signin_port} on {host} is already in use"
+            ) from error
+        raise
     aws = embedded.start()
     pushes = None
     try:
@@ -165,6 +192,8 @@ def start(
             "TokenAudience": keys.AUDIENCE,
             "JwksUrl": local_keys.jwks_path.resolve().as_uri(),
             "PublicBaseUrl": url,
+            "OAuthAuthorizeUrl": issuer.authorize_url,
+            "OAuthTokenUrl": issuer.token_url,
         }
         context = tpl.make_context(template, parameters, os.environ["AWS_DEFAULT_REGION"])
         tpl.create_resources(template, context, boto3.client("dynamodb"), boto3.client("sqs"))
@@ -180,12 +209,14 @@ def start(
         if seed:
             from hail_tools import demo
 
-            demo.seed(webhook_url=pushes.sink.hook_url)
+            demo.seed(webhook_url=pushes.sink.hook_url, avatar_base=issuer.avatar_base)
         if endpoint_file is not None:
             endpoint_file.parent.mkdir(parents=True, exist_ok=True)
             endpoint_file.write_text(aws.endpoint + "\n")
+        issuer.start()
     except BaseException:
         server.server_close()
+        issuer.stop()
         if pushes is not None:
             pushes.stop()
         aws.stop()
@@ -193,15 +224,19 @@ def start(
     server.gateway = gateway
     thread = threading.Thread(target=server.serve_forever, name="hail-http", daemon=True)
     thread.start()
-    return Running(url, aws, gateway, server, thread, pushes)
+    return Running(url, aws, gateway, server, thread, pushes, issuer)
 
 
 def main() -> int:
     port = int(os.environ.get("PORT") or 3000)
     host = os.environ.get("HOST") or "127.0.0.1"
+    signin_port = int(os.environ.get("SIGNIN_PORT") or 3003)
     try:
-        running = start(port, host)
-    except PortInUseError:
+        running = start(port, host, signin_port=signin_port)
+    except PortInUseError as error:
+        if "sign-in" in str(error.strerror):
+            print(f"error: {error.strerror}; try `make run SIGNIN_PORT=0`", file=sys.stderr)
+            return 2
         print(
             f"error: port {port} on {host} is already in use; try `make run PORT={port + 1}`",
             file=sys.stderr,
@@ -221,6 +256,12 @@ def main() -> int:
     token = keys.mint_token("alice")
     if running.pushes is not None:
         print(f"Webhook sink of webhook-demo: {running.pushes.sink.url}/ (what it received)")
+    if running.signin is not None:
+        print(
+            f"Sign-in: {running.url}/oauth/authorise (local issuer {running.signin.url}/); "
+            f"demo OAuth client {signin.DEMO_CLIENT_ID} / {signin.DEMO_CLIENT_SECRET}, "
+            "redirect URIs: any http://localhost, http://127.0.0.1 or http://[::1] address"
+        )
     print(f"Hail API ready on {running.url} (demo data loaded)")
     print(f'  curl -H "Authorization: Bearer {token}" {running.url}{example}', flush=True)
     while not stopping.wait(1):

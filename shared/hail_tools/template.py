@@ -158,7 +158,16 @@ def _ref(name: str, ctx: Context) -> Any:
         return ctx.queue_url(name)
     if kind == "AWS::Serverless::Api":
         return API_ID
+    if kind == "AWS::Cognito::UserPool":
+        return _user_pool_id(name, ctx)
+    if kind == "AWS::Cognito::UserPoolDomain":
+        return resolve((resource.get("Properties") or {}).get("Domain", name), ctx)
     return ctx.physical_name(name)
+
+
+def _user_pool_id(logical_id: str, ctx: Context) -> str:
+    """A local stand-in for a user pool id (REGION_ID, as Cognito's are)."""
+    return f"{ctx.region}_{logical_id}"
 
 
 def _get_att(logical_id: str, attribute: str, ctx: Context) -> Any:
@@ -182,6 +191,19 @@ def _get_att(logical_id: str, attribute: str, ctx: Context) -> Any:
             return ctx.queue_url(logical_id)
     elif kind in ("AWS::Serverless::Function", "AWS::Lambda::Function") and attribute == "Arn":
         return ctx.arn("lambda", f"function:{name}")
+    elif kind == "AWS::Cognito::UserPool":
+        pool_id = _user_pool_id(logical_id, ctx)
+        provider = f"cognito-idp.{ctx.region}.amazonaws.com/{pool_id}"
+        values = {
+            "Arn": ctx.arn("cognito-idp", f"userpool/{pool_id}"),
+            "ProviderName": provider,
+            "ProviderURL": f"https://{provider}",
+            "UserPoolId": pool_id,
+        }
+        if attribute in values:
+            return values[attribute]
+    elif kind == "AWS::Cognito::UserPoolClient" and attribute == "ClientId":
+        return name
     elif kind == "AWS::Serverless::Api" and attribute == "RootResourceId":
         return "root"
     elif attribute == "Arn":

@@ -80,7 +80,7 @@ def server() -> Iterator[Server]:
     process = subprocess.Popen(
         ["make", "run"],
         cwd=REPO,
-        env={**os.environ, "PORT": str(port)},
+        env={**os.environ, "PORT": str(port), "SIGNIN_PORT": "0"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -37,9 +37,12 @@ def test_there_is_an_event_for_every_route():
 
 
 @pytest.mark.parametrize("path", EVENTS, ids=[p.stem for p in EVENTS])
-def test_the_sample_event_is_handled(seeded, token, gateway, path):
-    # Given the sample event, with a fresh access token where it carries one
+def test_the_sample_event_is_handled(seeded, token, gateway, local_signin, path):
+    # Given the sample event, with a fresh access token where it carries one (and a fresh
+    # code from the local sign-in where it exchanges one)
     raw = path.read_text().replace("Bearer REPLACE_WITH_ACCESS_TOKEN", token("alice"))
+    if "REPLACE_WITH_AUTHORIZATION_CODE" in raw:
+        raw = raw.replace("REPLACE_WITH_AUTHORIZATION_CODE", local_signin.code("alice"))
     event = json.loads(raw)
     function = _function_for(event)
     # When its handler is invoked as Lambda would

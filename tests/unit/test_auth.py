@@ -227,3 +227,91 @@ def test_a_missing_scope_is_forbidden(verifier, local_keys):
     principal = verifier.verify(f"Bearer {token}")
     with pytest.raises(Forbidden, match=r"content\.write"):
         principal.require("content.write")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": str(int(time.time()) + 600)},
+        {"nbf": str(int(time.time()) - 10)},
+        {"iat": str(int(time.time()))},
+        {"exp": True},
+    ],
+    ids=["exp string", "nbf string", "iat string", "exp boolean"],
+)
+def test_a_date_that_is_not_a_json_number_is_refused(verifier, local_keys, claims):
+    # Given a token whose date claim is a JSON string (RFC 7519 wants a number)
+    token = _sign(local_keys, _claims(**claims))
+    # When it is verified, then it is refused
+    with pytest.raises(Unauthorized):
+        verifier.verify(f"Bearer {token}")
+
+
+def test_a_fractional_expiry_is_a_number_and_accepted(verifier, local_keys):
+    token = _sign(local_keys, _claims(exp=time.time() + 60.5))
+    assert verifier.verify(f"Bearer {token}").user_id == "alice"
+
+
+def test_the_audience_may_list_several_clients(local_keys):
+    # Given an API accepting two audiences
+    verifier = TokenVerifier(_settings(local_keys, token_audience=f"{AUD}, other-client"))
+    # Then a token for either is accepted, and a third is refused
+    for audience in (AUD, "other-client"):
+        assert verifier.verify(f"Bearer {_sign(local_keys, _claims(aud=audience))}")
+    with pytest.raises(Unauthorized):
+        verifier.verify(f"Bearer {_sign(local_keys, _claims(aud='third'))}")
+
+
+def test_a_route_may_accept_one_of_several_scopes(verifier, local_keys):
+    token = keys.mint_token("alice", scope="user.basic", directory=local_keys.directory)
+    principal = verifier.verify(f"Bearer {token}")
+    principal.require("org.basic", "user.basic")  # either will do
+    with pytest.raises(Forbidden, match=r"'org\.basic' or 'content\.read'"):
+        principal.require("org.basic", "content.read")
+
+
+def test_the_hail_token_command_defaults_to_the_five_working_scopes(verifier, local_keys):
+    token = keys.mint_token("alice", directory=local_keys.directory)
+    principal = verifier.verify(f"Bearer {token}")
+    assert principal.scopes == {
+        "user.basic",
+        "org.basic",
+        "content.read",
+        "content.write",
+        "content.connections",
+    }
+
+
+class TestIdTokens:
+    def _id_token(self, local_keys, **overrides) -> str:
+        defaults = {"aud": "demo-client", "token_use": "id", "email": "a@x.org"}
+        claims = _claims(**{**defaults, **overrides})
+        del claims["scope"]
+        return _sign(local_keys, claims)
+
+    def test_an_id_token_for_the_client_gives_its_claims(self, verifier, local_keys):
+        claims = verifier.id_token_claims(self._id_token(local_keys), "demo-client")
+        assert (claims["sub"], claims["email"]) == ("alice", "a@x.org")
+
+    @pytest.mark.parametrize(
+        "overrides",
+        [
+            {"aud": "another-client"},
+            {"iss": "https://evil.example"},
+            {"exp": int(time.time()) - 60},
+            {"token_use": "access"},
+            {"exp": str(int(time.time()) + 60)},
+        ],
+        ids=["other client", "other issuer", "expired", "access token", "exp string"],
+    )
+    def test_anything_else_is_refused(self, verifier, local_keys, overrides):
+        with pytest.raises(ValueError):
+            verifier.id_token_claims(self._id_token(local_keys, **overrides), "demo-client")
+
+    def test_a_token_signed_by_another_key_is_refused(self, verifier):
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        token = jwt.encode(
+            _claims(aud="demo-client"), other, algorithm="RS256", headers={"kid": keys.KID}
+        )
+        with pytest.raises(ValueError):
+            verifier.id_token_claims(token, "demo-client")

@@ -2,7 +2,17 @@
 
     hail token USER [--scope "a b"] [--ttl SECONDS]
     hail seed
-    hail admin org create ORG --name NAME
+    hail admin org create ORG --name NAME [--slug S] [--email E] [--website-url URL] ...
+    hail admin org update ORG [--name NAME] [--avatar-url URL] [--country NZ --country-name N]
+                              [--[no-]suspended] ... (see --help; "" removes a field)
+    hail admin org show ORG
+    hail admin user add USER [--email E] [--first-name F] [--last-name L] [--avatar-url URL]
+                             [--[no-]organisation-emails] [--[no-]promotion-emails]
+    hail admin user update USER [same options]
+    hail admin user show USER
+    hail admin client add CLIENT_ID (--redirect-uri URI ... | --loopback) [--secret S]
+    hail admin client list
+    hail admin client remove CLIENT_ID
     hail admin member add ORG USER --role ROLE
     hail admin member remove ORG USER
     hail admin style add STYLE --name NAME [--description D] [--preview-url URL]
@@ -28,7 +38,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from hail_tools import LOCAL_DIR, keys
-from hail_tools.cli import admin, connections, local
+from hail_tools.cli import accounts, admin, connections, local
 
 
 def _use_aws(table: str | None) -> None:
@@ -52,8 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--table", help="DynamoDB table (default: $TABLE_NAME or DataTable)")
     commands = parser.add_subparsers(dest="command", required=True)
     local.add_parsers(commands)
-    admin_parser = commands.add_parser("admin", help="organisations, members, styles, connections")
+    admin_parser = commands.add_parser(
+        "admin", help="organisations, users, members, styles, connections, OAuth clients"
+    )
     kinds = admin_parser.add_subparsers(dest="kind", required=True)
+    accounts.add_parsers(kinds)
     admin.add_parsers(kinds)
     connections.add_parsers(kinds)
     return parser

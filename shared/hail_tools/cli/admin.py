@@ -1,15 +1,9 @@
-"""`hail admin org|member|style|publication`: organisations, members, styles, page CSS."""
+"""`hail admin member|style|publication`: members, styles, page CSS (organisations, users
+and clients: cli/accounts.py)."""
 
 import argparse
 
 ROLES = ("owner", "admin", "publisher", "editor", "viewer")
-
-
-def _org_create(args: argparse.Namespace) -> str:
-    from hail.storage import accounts as accounts_db
-
-    accounts_db.put_organisation(args.org, args.name)
-    return f"organisation {args.org} saved"
 
 
 def _member_add(args: argparse.Namespace) -> str:
@@ -61,12 +55,6 @@ def _publication_css(args: argparse.Namespace) -> str:
 
 
 def add_parsers(kinds: argparse._SubParsersAction) -> None:
-    org = kinds.add_parser("org").add_subparsers(dest="action", required=True)
-    create = org.add_parser("create", help="create or rename an organisation")
-    create.add_argument("org")
-    create.add_argument("--name", required=True)
-    create.set_defaults(run=_org_create, aws=True)
-
     member = kinds.add_parser("member").add_subparsers(dest="action", required=True)
     add = member.add_parser("add", help="add a member, or change their role")
     add.add_argument("org")
