@@ -26,6 +26,7 @@ from hail_tools import template as tpl
 from hail_tools.gateway import MAX_REQUEST_BODY, LocalGateway
 
 ENDPOINT_FILE = LOCAL_DIR / "endpoint"
+URL_FILE = LOCAL_DIR / "url"  # the API's URL, beside it (`hail invoke`, `hail event`)
 
 
 class PortInUseError(OSError):
@@ -121,6 +122,7 @@ class Running:
         self.aws.stop()
         if ENDPOINT_FILE.exists() and ENDPOINT_FILE.read_text().strip() == self.aws.endpoint:
             ENDPOINT_FILE.unlink()
+            URL_FILE.unlink(missing_ok=True)
 
 
 def _bind(host: str, port: int) -> _Server:
@@ -184,6 +186,7 @@ def start(
         if endpoint_file is not None:
             endpoint_file.parent.mkdir(parents=True, exist_ok=True)
             endpoint_file.write_text(aws.endpoint + "\n")
+            endpoint_file.with_name(URL_FILE.name).write_text(url + "\n")
     except BaseException:
         server.server_close()
         if pushes is not None:
