@@ -94,22 +94,27 @@ def short_name(logical_id: str) -> str:
 
 
 def _normalised(name: str) -> str:
-    return name.lower().replace("_", "").replace("-", "").removesuffix("function")
+    """push_worker, push-worker, PushWorkerFunction, functions/push_worker/ -> pushworker."""
+    last = name.rstrip("/").rsplit("/", 1)[-1]
+    return last.lower().replace("_", "").replace("-", "").removesuffix("function")
 
 
 def find_function(project: Project, name: str) -> tpl.Function:
-    """A function by logical id (PublicationsFunction) or short name (publications)."""
+    """A function by logical id (PublicationsFunction), short name (publications, push-worker)
+    or, when only one function has it, the folder of its code (functions/push_worker)."""
     functions = project.functions()
     if name in functions:
         return functions[name]
     wanted = _normalised(name)
-    for function in functions.values():
-        if wanted and wanted in (
-            _normalised(function.logical_id),
-            _normalised(function.code_uri.name),
-        ):
-            return function
+    by_id = [f for f in functions.values() if _normalised(f.logical_id) == wanted]
+    by_folder = [f for f in functions.values() if _normalised(f.code_uri.name) == wanted]
+    for found in (by_id, by_folder):
+        if len(found) == 1:
+            return found[0]
     known = ", ".join(f"{short_name(f)} ({f})" for f in functions)
+    if by_folder:
+        known = ", ".join(f.logical_id for f in by_folder)
+        raise UsageError(f"{name!r} is the code of several functions: {known}")
     raise UsageError(f"no function {name!r} in {project.path.name}; there are: {known}")
 
 
@@ -198,7 +203,10 @@ def _check_fields(event: Mapping[str, Any], label: str) -> None:
 
 def _check_records(event: Mapping[str, Any], kind: str, label: str) -> None:
     source = f"aws:{kind}"
-    for number, record in enumerate(event["Records"]):
+    records = event.get("Records")
+    if not isinstance(records, list) or not records:
+        raise UsageError(f"{label}: not an {KIND_NAMES[kind]} event: no Records")
+    for number, record in enumerate(records):
         if not isinstance(record, dict) or record.get("eventSource") != source:
             raise UsageError(f"{label}: Records[{number}] is not an {source} record")
         missing = [name for name in _RECORD_FIELDS[kind] if name not in record]

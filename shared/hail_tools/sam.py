@@ -118,8 +118,8 @@ def write(
         f"it as {_rehost(server.endpoint, chosen)}).",
         "Then:",
         "  sam build",
-        "  .venv/bin/hail event api GET /v1/publications/camp2026 > event.json",
-        f"  sam local invoke PublicationsFunction -e event.json {flags}",
+        "  .venv/bin/hail event api GET /v1/publications/camp2026 \\",
+        f"    | sam local invoke PublicationsFunction -e - {flags}",
         f"  sam local start-api --port 3001 {flags}",
     ]
     if linux:

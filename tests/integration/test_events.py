@@ -184,7 +184,7 @@ def test_sam_env_gives_each_function_what_the_template_declares(server, tmp_path
     output = tmp_path / "env.json"
     done = server.hail("sam-env", "--output", str(output), "--host", "127.0.0.1")
     assert done.returncode == 0, done.stderr
-    assert "sam local invoke PublicationsFunction -e event.json --env-vars env.json" in done.stdout
+    assert "| sam local invoke PublicationsFunction -e - --env-vars env.json" in done.stdout
     found = json.loads(output.read_text())
     # Then each function gets values for the variables the template declares, and only those
     # (SAM ignores the others), the embedded AWS among them
