@@ -1,4 +1,5 @@
-"""`hail event`: fresh events for `hail invoke` and `sam local invoke`, like `sam local
+"""Lambda events for `hail invoke` and `hail event`: reading and checking one (is it well
+formed, is it one the template sends this function), and making fresh ones, like `sam local
 generate-event` but for this project: an API Gateway proxy event for any route of the
 template (built by the local gateway's own event builder, with a token the local server
 accepts), a push job as the push queue delivers it, an S3 object-created notification.
@@ -11,22 +12,198 @@ import json
 import secrets
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 from urllib.parse import quote_plus, urlsplit
 
 from hail_tools import keys
 from hail_tools import template as tpl
 from hail_tools.gateway import build_resources, match_route, proxy_event
-from hail_tools.invoke import (
+from hail_tools.project import (
     DEFAULT_URL,
+    KINDS,
     Project,
     UsageError,
     parameters,
     region,
     running_server,
+    trigger_kinds,
 )
 from hail_tools.triggers import DEFAULT_SENDER, sqs_event
+
+# In the Authorization header of events/*.json: a fresh local token goes there.
+TOKEN_PLACEHOLDER = "REPLACE_WITH_ACCESS_TOKEN"  # noqa: S105
+KIND_NAMES = {"api": "API Gateway proxy", "sqs": "SQS", "s3": "S3"}
+assert set(KIND_NAMES) == set(KINDS.values())
+
+# ------------------------------------------------------------------ reading, checking ---
+
+
+def read_event(source: str, stdin: TextIO, user: str | None = "alice") -> dict[str, Any]:
+    """The event in a file (or standard input for "-"): a JSON object. The placeholder of the
+    sample events' Authorization header becomes a fresh local token for `user`."""
+    label = "standard input" if source == "-" else source
+    try:
+        text = stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read {label}: {error.strerror or error}") from error
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{label} is not UTF-8 text") from error
+    if TOKEN_PLACEHOLDER in text and user:
+        text = text.replace(TOKEN_PLACEHOLDER, keys.mint_token(user))
+    try:
+        event = json.loads(text)
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}"
+        raise UsageError(f"{label} is not JSON: {error.msg} ({where})") from error
+    if not isinstance(event, dict):
+        raise UsageError(f"{label}: an event is a JSON object, not {_json_type(event)}")
+    return event
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    return "a boolean" if isinstance(value, bool) else "a number"
+
+
+def event_kind(event: Mapping[str, Any]) -> str | None:
+    """api, sqs or s3 by the event's shape; None if it is none of them."""
+    records = event.get("Records")
+    if isinstance(records, list) and records and isinstance(records[0], dict):
+        return {"aws:sqs": "sqs", "aws:s3": "s3"}.get(str(records[0].get("eventSource")))
+    if {"httpMethod", "resource", "requestContext"} & event.keys():
+        return "api"
+    return None
+
+
+_NULL = type(None)
+_API_FIELDS: dict[str, tuple[type, ...]] = {  # required
+    "resource": (str,),
+    "path": (str,),
+    "httpMethod": (str,),
+    "headers": (dict, _NULL),
+    "requestContext": (dict,),
+}
+_API_OPTIONAL: dict[str, tuple[type, ...]] = {
+    "multiValueHeaders": (dict, _NULL),
+    "queryStringParameters": (dict, _NULL),
+    "multiValueQueryStringParameters": (dict, _NULL),
+    "pathParameters": (dict, _NULL),
+    "body": (str, _NULL),
+    "isBase64Encoded": (bool,),
+}
+_TYPE_NAMES = {str: "a string", dict: "an object", bool: "true or false", _NULL: "null"}
+_RECORD_FIELDS = {
+    "sqs": ("messageId", "receiptHandle", "body", "attributes", "eventSourceARN"),
+    "s3": ("eventName", "awsRegion", "s3"),
+}
+
+
+def _check_fields(event: Mapping[str, Any], label: str) -> None:
+    missing = [name for name in _API_FIELDS if name not in event]
+    if missing:
+        raise UsageError(f"{label}: not an API Gateway proxy event: no {', '.join(missing)}")
+    for name, kinds in {**_API_FIELDS, **_API_OPTIONAL}.items():
+        if name in event and not isinstance(event[name], kinds):
+            wanted = " or ".join(_TYPE_NAMES[kind] for kind in kinds)
+            raise UsageError(f"{label}: {name} must be {wanted}")
+
+
+def _check_records(event: Mapping[str, Any], kind: str, label: str) -> None:
+    source = f"aws:{kind}"
+    records = event.get("Records")
+    if not isinstance(records, list) or not records:
+        raise UsageError(f"{label}: not an {KIND_NAMES[kind]} event: no Records")
+    for number, record in enumerate(records):
+        if not isinstance(record, dict) or record.get("eventSource") != source:
+            raise UsageError(f"{label}: Records[{number}] is not an {source} record")
+        missing = [name for name in _RECORD_FIELDS[kind] if name not in record]
+        if kind == "s3" and not missing:
+            s3 = record["s3"] if isinstance(record["s3"], dict) else {}
+            if not isinstance(s3.get("bucket"), dict) or "name" not in s3["bucket"]:
+                missing.append("s3.bucket.name")
+            if not isinstance(s3.get("object"), dict) or "key" not in s3["object"]:
+                missing.append("s3.object.key")
+        if missing:
+            raise UsageError(f"{label}: Records[{number}] has no {', '.join(missing)}")
+        if kind == "sqs" and not isinstance(record["body"], str):
+            raise UsageError(f"{label}: Records[{number}].body must be a string")
+
+
+def _queue_name(arn: Any) -> str:
+    return str(arn).rsplit(":", 1)[-1]
+
+
+def _subscribes_to(function: tpl.Function, queue: str, context: tpl.Context) -> bool:
+    """Whether one of the function's SQS events is on this queue (a local name, or a name
+    CloudFormation made from the logical id, e.g. hail-PushQueue-1AbC)."""
+    for trigger in function.sqs_events:
+        if queue == context.physical_name(trigger.queue) or f"-{trigger.queue}-" in queue:
+            return True
+    return False
+
+
+def function_for_event(project: Project, event: Mapping[str, Any]) -> tpl.Function | None:
+    """The function template.yaml sends this event to: the owner of the API route, or the
+    function triggered by the SQS queue; None for other events or when nothing matches."""
+    kind = event_kind(event)
+    functions = project.functions()
+    if kind == "api":
+        method, resource = str(event.get("httpMethod", "")).upper(), event.get("resource")
+        routes = [r for r in tpl.routes(project.template, project.base_dir) if r.path == resource]
+        route = next((r for r in routes if r.method == method), None) or next(
+            (r for r in routes if r.method == "ANY"), None
+        )
+        return functions[route.function] if route else None
+    if kind == "sqs":
+        queue = _queue_name(event["Records"][0].get("eventSourceARN"))
+        context = tpl.make_context(project.template)
+        return next((f for f in functions.values() if _subscribes_to(f, queue, context)), None)
+    return None
+
+
+def check_event(
+    project: Project, function: tpl.Function, event: Mapping[str, Any], label: str
+) -> None:
+    """Raise UsageError unless the event is well formed and one the template sends the
+    function (for events of a kind no trigger of it has, or another function's route)."""
+    kinds = trigger_kinds(function)
+    kind = event_kind(event)
+    if kind is None:
+        if "Records" in event:
+            raise UsageError(f"{label}: Records of an unknown source (aws:sqs or aws:s3 expected)")
+        if len(kinds) != 1:
+            return  # a function without (or with several kinds of) triggers takes anything
+        kind = next(iter(kinds))
+    if kind == "api":
+        _check_fields(event, label)
+    else:
+        _check_records(event, kind, label)
+    if kinds and kind not in kinds:
+        takes = " and ".join(sorted(KIND_NAMES[k] for k in kinds))
+        raise UsageError(
+            f"{label} is an {KIND_NAMES[kind]} event; {function.logical_id} takes {takes} events"
+        )
+    if kind in ("api", "sqs"):
+        owner = function_for_event(project, event)
+        if owner is None or owner.logical_id != function.logical_id:
+            what = (
+                f"{event['httpMethod']} {event['resource']}"
+                if kind == "api"
+                else f"from queue {_queue_name(event['Records'][0]['eventSourceARN'])}"
+            )
+            routed = f"goes to {owner.logical_id}" if owner else "matches no event of the template"
+            raise UsageError(f"{label} ({what}) {routed}, not {function.logical_id}")
+
+
+# ------------------------------------------------------------------ making ---
 
 
 def _context(project: Project, url: str) -> tpl.Context:

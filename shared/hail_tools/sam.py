@@ -26,11 +26,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from hail_tools import REPO_ROOT, keys
 from hail_tools import template as tpl
-from hail_tools.invoke import (
+from hail_tools.project import (
     FAKE_CREDENTIALS,
     Project,
     Server,
     UsageError,
+    aws_clients,
     parameters,
     region,
     running_server,
@@ -79,8 +80,6 @@ def environments(
     project: Project, server: Server, host: str, public_url: str | None = None
 ) -> dict[str, dict[str, str]]:
     """Per function (logical id), the values of the variables the template declares."""
-    from hail_tools.invoke import aws_clients
-
     region_name = region()
     endpoint = _rehost(server.endpoint, host)
     jwks_url = endpoint + publish_jwks(server, region_name)

@@ -55,7 +55,7 @@ def _aws_reachable_from_containers() -> Iterator[None]:
     """On Linux, containers reach the host through docker0 only: `make run` listens there."""
     saved = os.environ.get("HAIL_AWS_HOST")
     if LINUX:
-        os.environ["HAIL_AWS_HOST"] = "0.0.0.0"  # noqa: S104 - for this test's server only
+        os.environ["HAIL_AWS_HOST"] = "0.0.0.0"  # this test's server only
     yield
     if saved is None:
         os.environ.pop("HAIL_AWS_HOST", None)

@@ -4,7 +4,7 @@ each in a fresh process, against a running local server, giving what its name pr
 A name is `<function>_<action>[_<status>].json`. It promises that status when it ends with
 one (publications_get_404.json), else a 2xx for an API Gateway event, and for an SQS batch
 a partial batch response with no failures. The function is the one template.yaml sends the
-event to (hail_tools.invoke.function_for_event, which `hail invoke` checks events with).
+event to (hail_tools.events.function_for_event, which `hail invoke` checks events with).
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hail_tools import invoke, keys
+from hail_tools import events, keys, project
 from hail_tools import template as tpl
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = sorted((REPO / "events").glob("*.json"))
-PROJECT = invoke.load_project()
+PROJECT = project.load_project()
 HAIL = [str(Path(sys.executable).parent / "hail")]
 
 
@@ -49,7 +49,7 @@ def test_there_is_an_event_for_every_route():
 
 def test_every_event_goes_to_a_function_of_the_template():
     for path in EVENTS:
-        assert invoke.function_for_event(PROJECT, json.loads(path.read_text())), path.name
+        assert events.function_for_event(PROJECT, json.loads(path.read_text())), path.name
 
 
 # ------------------------------------------------------------------ a running server ---
@@ -121,10 +121,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.mark.parametrize("path", EVENTS, ids=[p.stem for p in EVENTS])
 def test_the_sample_event_gives_what_its_name_promises(server, path):
     # Given a sample event and the function template.yaml sends it to
-    function = invoke.function_for_event(PROJECT, json.loads(path.read_text()))
+    function = events.function_for_event(PROJECT, json.loads(path.read_text()))
     assert function is not None
     # When `hail invoke` runs that function with it, by its short name, in a fresh process
-    done = server.hail("invoke", invoke.short_name(function.logical_id), str(path))
+    done = server.hail("invoke", project.short_name(function.logical_id), str(path))
     # Then the response is the only thing on stdout, and it keeps the name's promise
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -202,7 +202,7 @@ def test_sam_env_gives_each_function_what_the_template_declares(server, tmp_path
     # And a process with only those variables (what SAM's container gets) answers an event,
     # verifying its token against the JWKS the embedded AWS serves over HTTP
     assert found["PublicationsFunction"]["JWKS_URL"].startswith(server.endpoint + "/")
-    event = server.hail("event", "api", "GET", "/v1/publications/camp2026").stdout
+    event = server.hail("event", "api", "GET", "/v1/publications/welcome1").stdout
     sam_sets = {
         "AWS_SAM_LOCAL": "true",
         "AWS_REGION": "eu-west-1",
@@ -225,4 +225,4 @@ def test_sam_env_gives_each_function_what_the_template_declares(server, tmp_path
     assert answered.returncode == 0, answered.stderr
     result = json.loads(answered.stdout.strip().splitlines()[-1])
     assert result["statusCode"] == 200, result["body"]
-    assert json.loads(result["body"])["title"] == "Year 9 Camp"
+    assert json.loads(result["body"])["title"] == "Welcome back!"

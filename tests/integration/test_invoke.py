@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hail_tools import cli, invoke
+from hail_tools import cli, invoke, project
 from hail_tools.gateway import LambdaContext
 
 REPO = Path(__file__).resolve().parents[2]
@@ -135,7 +135,7 @@ def slow(event, context):
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def small_template(tmp_path: Path) -> Path:
     """A template with an S3-triggered function (and a slow one), in a directory of its own."""
     (tmp_path / "workers").mkdir()
     (tmp_path / "workers" / "app.py").write_text(textwrap.dedent(APP))
@@ -148,7 +148,7 @@ def project(tmp_path: Path) -> Path:
 def hail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any, local_keys: Any) -> Any:
     """hail(*argv) in this process -> (exit code, stdout, stderr): for what stops before a
     handler runs (running one replaces this process's environment)."""
-    monkeypatch.setattr(invoke, "LOCAL_DIR", tmp_path / "no-server")
+    monkeypatch.setattr(project, "LOCAL_DIR", tmp_path / "no-server")
     monkeypatch.setenv("HAIL_KEYS_DIR", str(local_keys.directory))
 
     def must_not_run(*args: Any) -> int:
@@ -166,14 +166,14 @@ def hail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any, local_key
 
 
 def test_an_s3_triggered_function_gets_the_event_its_environment_and_a_context(
-    project, tmp_path, hail
+    small_template, tmp_path, hail
 ):
     # Given an S3 event for a key with a space, made by `hail event s3`
     code, event, _ = hail("event", "s3", "--bucket", "photos", "--key", "uploads/a b.jpg")
     assert code == 0
     # When the S3-triggered function is invoked with it, with something else in the shell
     done = hail_process(
-        "invoke", "--template", str(project), "thumbnails", "-",
+        "invoke", "--template", str(small_template), "thumbnails", "-",
         local_dir=tmp_path, stdin=event, env={"LEAKY": "from the shell"},
     )  # fmt: skip
     # Then the response alone is on stdout
@@ -199,10 +199,12 @@ def test_an_s3_triggered_function_gets_the_event_its_environment_and_a_context(
     assert "thumbnail of uploads/a b.jpg" in done.stderr
 
 
-def test_an_unhandled_error_gives_lambdas_error_payload_and_exit_status_1(project, tmp_path, hail):
+def test_an_unhandled_error_gives_lambdas_error_payload_and_exit_status_1(
+    small_template, tmp_path, hail
+):
     _, event, _ = hail("event", "s3", "--bucket", "photos", "--key", "boom.jpg")
     done = hail_process(
-        "invoke", "--template", str(project), "ThumbnailsFunction", "-",
+        "invoke", "--template", str(small_template), "ThumbnailsFunction", "-",
         local_dir=tmp_path, stdin=event,
     )  # fmt: skip
     assert done.returncode == 1
@@ -213,10 +215,10 @@ def test_an_unhandled_error_gives_lambdas_error_payload_and_exit_status_1(projec
     assert "Traceback" in done.stderr
 
 
-def test_a_function_running_past_its_timeout_is_stopped(project, tmp_path):
+def test_a_function_running_past_its_timeout_is_stopped(small_template, tmp_path):
     started = time.monotonic()
     done = hail_process(
-        "invoke", "--template", str(project), "slow", "-", local_dir=tmp_path, stdin="{}"
+        "invoke", "--template", str(small_template), "slow", "-", local_dir=tmp_path, stdin="{}"
     )
     assert done.returncode == 1
     payload = json.loads(done.stdout)
@@ -297,19 +299,19 @@ def test_a_missing_or_malformed_file_from_the_command_line(tmp_path):
     )
 
 
-def test_a_folder_shared_by_functions_names_none_of_them(project, hail):
-    code, _, err = hail("invoke", "--template", str(project), "workers/", "-", stdin="{}")
+def test_a_folder_shared_by_functions_names_none_of_them(small_template, hail):
+    code, _, err = hail("invoke", "--template", str(small_template), "workers/", "-", stdin="{}")
     assert (code, err) == (
         2,
         "error: 'workers/' is the code of several functions: SlowFunction, ThumbnailsFunction\n",
     )
 
 
-def test_an_event_that_is_not_what_an_s3_triggered_function_takes(project, hail):
-    code, _, err = hail("invoke", "--template", str(project), "thumbnails", "-", stdin="{}")
+def test_an_event_that_is_not_what_an_s3_triggered_function_takes(small_template, hail):
+    code, _, err = hail("invoke", "--template", str(small_template), "thumbnails", "-", stdin="{}")
     assert (code, err) == (2, "error: standard input: not an S3 event: no Records\n")
     sqs = (REPO / "events/sqs_push_batch.json").read_text()
-    code, _, err = hail("invoke", "--template", str(project), "thumbnails", "-", stdin=sqs)
+    code, _, err = hail("invoke", "--template", str(small_template), "thumbnails", "-", stdin=sqs)
     assert (code, err) == (
         2,
         "error: standard input is an SQS event; ThumbnailsFunction takes S3 events\n",
@@ -317,13 +319,13 @@ def test_an_event_that_is_not_what_an_s3_triggered_function_takes(project, hail)
 
 
 def test_functions_are_found_by_logical_id_short_name_or_folder():
-    project = invoke.load_project()
+    found = project.load_project()
     for name in ("PushWorkerFunction", "push_worker", "push-worker", "PushWorker", "pushworker"):
-        assert invoke.find_function(project, name).logical_id == "PushWorkerFunction"
-    assert invoke.find_function(project, "functions/push_dead_letters/").logical_id == (
+        assert project.find_function(found, name).logical_id == "PushWorkerFunction"
+    assert project.find_function(found, "functions/push_dead_letters/").logical_id == (
         "PushDeadLettersFunction"
     )
-    assert invoke.short_name("PushDeadLettersFunction") == "push_dead_letters"
+    assert project.short_name("PushDeadLettersFunction") == "push_dead_letters"
 
 
 # ------------------------------------------------------------------ hail event ---

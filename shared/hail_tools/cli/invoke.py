@@ -27,7 +27,7 @@ def _usage_error(error: Exception) -> int:
 
 
 def _event_api(args: argparse.Namespace) -> int:
-    from hail_tools import events, invoke
+    from hail_tools import events, project
 
     try:
         headers = [_header(text) for text in args.header or []]
@@ -35,7 +35,7 @@ def _event_api(args: argparse.Namespace) -> int:
         if body is not None and body.startswith("@"):
             body = Path(body[1:]).read_text(encoding="utf-8")
         event, function = events.api_event(
-            invoke.load_project(args.template),
+            project.load_project(args.template),
             args.method,
             args.path,
             user=None if args.no_token else args.user,
@@ -43,15 +43,15 @@ def _event_api(args: argparse.Namespace) -> int:
             body=body,
             headers=headers,
         )
-    except (invoke.UsageError, OSError) as error:
+    except (project.UsageError, OSError) as error:
         return _usage_error(error)
-    name = invoke.short_name(function)
+    name = project.short_name(function)
     print(f"({function} serves this: hail invoke {name} -)", file=sys.stderr)
     return _print_event(event)
 
 
 def _header(text: str) -> tuple[str, str]:
-    from hail_tools.invoke import UsageError
+    from hail_tools.project import UsageError
 
     name, sep, value = text.partition(":")
     if not sep or not name.strip():
@@ -60,11 +60,11 @@ def _header(text: str) -> tuple[str, str]:
 
 
 def _event_sqs_push(args: argparse.Namespace) -> int:
-    from hail_tools import events, invoke
+    from hail_tools import events, project
 
     try:
         event = events.sqs_push_event(
-            invoke.load_project(args.template),
+            project.load_project(args.template),
             args.publication,
             args.connection,
             org_id=args.org,
@@ -75,7 +75,7 @@ def _event_sqs_push(args: argparse.Namespace) -> int:
             receive_count=args.receive_count,
             queue=args.queue,
         )
-    except invoke.UsageError as error:
+    except project.UsageError as error:
         return _usage_error(error)
     return _print_event(event)
 
@@ -91,13 +91,13 @@ def _event_s3(args: argparse.Namespace) -> int:
 
 
 def _sam_env(args: argparse.Namespace) -> int:
-    from hail_tools import invoke, sam
+    from hail_tools import project, sam
 
     try:
         print(
-            sam.write(invoke.load_project(args.template), args.output, args.host, args.public_url)
+            sam.write(project.load_project(args.template), args.output, args.host, args.public_url)
         )
-    except invoke.UsageError as error:
+    except project.UsageError as error:
         return _usage_error(error)
     return 0
 
