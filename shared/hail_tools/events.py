@@ -23,7 +23,6 @@ from hail_tools import template as tpl
 from hail_tools.gateway import build_resources, match_route, proxy_event
 from hail_tools.project import (
     DEFAULT_URL,
-    KINDS,
     Project,
     UsageError,
     parameters,
@@ -36,7 +35,6 @@ from hail_tools.triggers import DEFAULT_SENDER, sqs_event
 # In the Authorization header of events/*.json: a fresh local token goes there.
 TOKEN_PLACEHOLDER = "REPLACE_WITH_ACCESS_TOKEN"  # noqa: S105
 KIND_NAMES = {"api": "API Gateway proxy", "sqs": "SQS", "s3": "S3"}
-assert set(KIND_NAMES) == set(KINDS.values())
 
 # ------------------------------------------------------------------ reading, checking ---
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import yaml
+
 from hail_tools import LOCAL_DIR, keys
 from hail_tools import template as tpl
 
@@ -49,8 +51,9 @@ def load_project(path: str | Path | None = None) -> Project:
     chosen = Path(path) if path else tpl.TEMPLATE_PATH
     try:
         return Project(tpl.load_template(chosen), chosen)
-    except (OSError, ValueError) as error:
-        raise UsageError(f"cannot load the template {chosen}: {error}") from error
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+        raise UsageError(f"cannot load the template {chosen}: {reason}") from error
 
 
 def short_name(logical_id: str) -> str:
