@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml shared/requirements.txt | cksum | cut -d' ' -f1)
 PORT   ?= 3000
 
-.PHONY: install run test lint bench screenshots clean
+.PHONY: install run test lint bench screenshots sam-env clean
 
 install: $(STAMP)
 
@@ -36,5 +36,9 @@ bench: install
 screenshots: install
 	@$(BIN)/python -m hail_tools.screenshots
 
+# env.json for `sam local invoke` / `sam local start-api` against the running `make run`.
+sam-env: install
+	@$(BIN)/hail sam-env
+
 clean:
-	rm -rf $(VENV) .local .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .local .aws-sam .pytest_cache .mypy_cache .ruff_cache env.json

@@ -21,12 +21,19 @@ class EmbeddedAws:
         self.server.stop()
 
 
-def start(host: str = "127.0.0.1", port: int = 0) -> EmbeddedAws:
-    """Start moto's server (port 0: any free port) and return it with its endpoint URL."""
+def start(host: str | None = None, port: int = 0) -> EmbeddedAws:
+    """Start moto's server (port 0: any free port) and return it with its endpoint URL.
+
+    It listens on loopback: it has no authentication. HAIL_AWS_HOST moves it, for Docker
+    containers on Linux (`sam local invoke`), which cannot reach the host's loopback: the
+    docker0 address (e.g. 172.17.0.1), or 0.0.0.0 for every interface."""
+    host = host or os.environ.get("HAIL_AWS_HOST") or "127.0.0.1"
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per AWS call
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()
+    if bound_host in ("0.0.0.0", "::"):  # noqa: S104 - where it listens; called on loopback
+        bound_host = "127.0.0.1"
     return EmbeddedAws(f"http://{bound_host}:{bound_port}", server)
 
 

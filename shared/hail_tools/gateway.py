@@ -220,6 +220,37 @@ def import_handler(function: tpl.Function) -> Handler:
     return handler
 
 
+def build_resources(routes: list[tpl.Route]) -> list[_Resource]:
+    """The API's resources (intermediate ones too), each with its methods' routes."""
+    resources: dict[str, _Resource] = {"/": _Resource("/", ())}
+    for route in routes:
+        segments = tuple(_split(route.path))
+        for depth in range(1, len(segments) + 1):  # intermediate resources exist too
+            path = "/" + "/".join(segments[:depth])
+            resources.setdefault(path, _Resource(path, segments[:depth]))
+        resource = resources["/" + "/".join(segments)]
+        resource.methods[route.method] = route
+    return list(resources.values())
+
+
+def match_route(
+    resources: list[_Resource], method: str, raw_path: str
+) -> tuple[str, tpl.Route | None, dict[str, str]]:
+    """(resource path, route or None, path parameters), as API Gateway matches a request;
+    resource "" if none matches."""
+    parts = _split(raw_path)
+    best: tuple[tuple[int, ...], _Resource, dict[str, str]] | None = None
+    for resource in resources:
+        found = resource.match(parts)
+        if found and (best is None or found[0] < best[0]):
+            best = (found[0], resource, found[1])
+    if best is None:
+        return "", None, {}
+    _, resource, params = best
+    route = resource.methods.get(method.upper()) or resource.methods.get("ANY")
+    return resource.path, route, params
+
+
 class LocalGateway:
     """Serve the template's REST API in-process."""
 
@@ -263,15 +294,7 @@ class LocalGateway:
 
     @staticmethod
     def _build_resources(routes: list[tpl.Route]) -> list[_Resource]:
-        resources: dict[str, _Resource] = {"/": _Resource("/", ())}
-        for route in routes:
-            segments = tuple(_split(route.path))
-            for depth in range(1, len(segments) + 1):  # intermediate resources exist too
-                path = "/" + "/".join(segments[:depth])
-                resources.setdefault(path, _Resource(path, segments[:depth]))
-            resource = resources["/" + "/".join(segments)]
-            resource.methods[route.method] = route
-        return list(resources.values())
+        return build_resources(routes)
 
     def apply_environment(self) -> None:
         """Put every function's environment (and the overrides) into os.environ."""
@@ -292,17 +315,7 @@ class LocalGateway:
 
     def match(self, method: str, raw_path: str) -> tuple[str, tpl.Route | None, dict[str, str]]:
         """(resource path, route or None, path parameters); resource "" if none matches."""
-        parts = _split(raw_path)
-        best: tuple[tuple[int, ...], _Resource, dict[str, str]] | None = None
-        for resource in self.resources:
-            found = resource.match(parts)
-            if found and (best is None or found[0] < best[0]):
-                best = (found[0], resource, found[1])
-        if best is None:
-            return "", None, {}
-        _, resource, params = best
-        route = resource.methods.get(method.upper()) or resource.methods.get("ANY")
-        return resource.path, route, params
+        return match_route(self.resources, method, raw_path)
 
     # ------------------------------------------------------------------ requests
 
@@ -387,90 +400,21 @@ class LocalGateway:
         source_ip: str,
     ) -> dict[str, Any]:
         """The REST API (payload v1) proxy event; requestContext.requestId is left to set."""
-        multi_headers: dict[str, list[str]] = {}
-        names: dict[str, str] = {}  # lower-case -> first spelling seen
-        for name, value in headers:
-            multi_headers.setdefault(names.setdefault(name.lower(), name), []).append(value)
-
-        def last(name: str) -> str | None:
-            values = multi_headers.get(names.get(name.lower(), ""))
-            return values[-1] if values else None
-
-        def set_header(name: str, value: str, *, keep: bool = False) -> None:
-            if keep and name.lower() in names:
-                return
-            multi_headers[names.setdefault(name.lower(), name)] = [value]
-
-        host = last("Host") or self.domain_name
-        set_header("Host", host, keep=True)
-        forwarded = multi_headers.get(names.get("x-forwarded-for", ""))
-        set_header("X-Forwarded-For", ", ".join([*(forwarded or []), source_ip]))
-        set_header("X-Forwarded-Proto", self.forwarded_proto)
-        set_header("X-Forwarded-Port", "443" if self.forwarded_proto == "https" else _port(host))
-        trace_id = f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"
-        set_header("X-Amzn-Trace-Id", trace_id, keep=True)
-
-        multi_query: dict[str, list[str]] = {}
-        for key, value in parse_qsl(raw_query, keep_blank_values=True):
-            multi_query.setdefault(key, []).append(value)
-
-        event_body, is_base64 = self._body(body, last("Content-Type") or "")
-        now = datetime.now(UTC)
-        return {
-            "resource": resource,
-            "path": raw_path,
-            "httpMethod": method,
-            "headers": {name: values[-1] for name, values in multi_headers.items()},
-            "multiValueHeaders": multi_headers,
-            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
-            "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": path_parameters or None,
-            "stageVariables": None,
-            "requestContext": {
-                "resourceId": hashlib.sha1(resource.encode()).hexdigest()[:6],  # noqa: S324
-                "resourcePath": resource,
-                "httpMethod": method,
-                "extendedRequestId": secrets.token_urlsafe(12)[:16],
-                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-                "path": f"/{self.stage}{raw_path}",
-                "accountId": self.context.account_id,
-                "protocol": "HTTP/1.1",
-                "stage": self.stage,
-                "domainPrefix": host.split(":")[0].split(".")[0],
-                "requestTimeEpoch": int(now.timestamp() * 1000),
-                "requestId": "",
-                "identity": {
-                    "cognitoIdentityPoolId": None,
-                    "accountId": None,
-                    "cognitoIdentityId": None,
-                    "caller": None,
-                    "sourceIp": source_ip,
-                    "principalOrgId": None,
-                    "accessKey": None,
-                    "cognitoAuthenticationType": None,
-                    "cognitoAuthenticationProvider": None,
-                    "userArn": None,
-                    "userAgent": last("User-Agent"),
-                    "user": None,
-                },
-                "domainName": host,
-                "apiId": tpl.API_ID,
-            },
-            "body": event_body,
-            "isBase64Encoded": is_base64,
-        }
-
-    def _body(self, body: bytes, content_type: str) -> tuple[str | None, bool]:
-        if not body:
-            return None, False
-        media_type = content_type.split(";")[0].strip().lower()
-        binary = any(fnmatch.fnmatch(media_type, kind) for kind in self.binary_media_types)
-        if not binary:
-            try:
-                return body.decode("utf-8"), False
-            except UnicodeDecodeError:
-                pass
-        return base64.b64encode(body).decode("ascii"), True
+        return proxy_event(
+            method,
+            resource,
+            path_parameters,
+            raw_path,
+            raw_query,
+            headers,
+            body,
+            source_ip=source_ip,
+            stage=self.stage,
+            account_id=self.context.account_id,
+            domain_name=self.domain_name,
+            forwarded_proto=self.forwarded_proto,
+            binary_media_types=self.binary_media_types,
+        )
 
     # ------------------------------------------------------------------ gateway responses
 
@@ -512,6 +456,113 @@ class LocalGateway:
         if kind in ERROR_TYPES:
             response_headers.append(("x-amzn-ErrorType", ERROR_TYPES[kind]))
         return Response(status, response_headers, body.encode("utf-8"))
+
+
+def proxy_event(
+    method: str,
+    resource: str,
+    path_parameters: dict[str, str],
+    raw_path: str,
+    raw_query: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    *,
+    source_ip: str = "127.0.0.1",
+    stage: str,
+    account_id: str,
+    domain_name: str,
+    forwarded_proto: str = "https",
+    binary_media_types: list[str] | tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The REST API (payload v1) proxy event API Gateway sends for one request (the local
+    gateway's, `hail event api`'s); requestContext.requestId is left to set."""
+    multi_headers: dict[str, list[str]] = {}
+    names: dict[str, str] = {}  # lower-case -> first spelling seen
+    for name, value in headers:
+        multi_headers.setdefault(names.setdefault(name.lower(), name), []).append(value)
+
+    def last(name: str) -> str | None:
+        values = multi_headers.get(names.get(name.lower(), ""))
+        return values[-1] if values else None
+
+    def set_header(name: str, value: str, *, keep: bool = False) -> None:
+        if keep and name.lower() in names:
+            return
+        multi_headers[names.setdefault(name.lower(), name)] = [value]
+
+    host = last("Host") or domain_name
+    set_header("Host", host, keep=True)
+    forwarded = multi_headers.get(names.get("x-forwarded-for", ""))
+    set_header("X-Forwarded-For", ", ".join([*(forwarded or []), source_ip]))
+    set_header("X-Forwarded-Proto", forwarded_proto)
+    set_header("X-Forwarded-Port", "443" if forwarded_proto == "https" else _port(host))
+    trace_id = f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+    set_header("X-Amzn-Trace-Id", trace_id, keep=True)
+
+    multi_query: dict[str, list[str]] = {}
+    for key, value in parse_qsl(raw_query, keep_blank_values=True):
+        multi_query.setdefault(key, []).append(value)
+
+    event_body, is_base64 = _event_body(body, last("Content-Type") or "", binary_media_types)
+    now = datetime.now(UTC)
+    return {
+        "resource": resource,
+        "path": raw_path,
+        "httpMethod": method,
+        "headers": {name: values[-1] for name, values in multi_headers.items()},
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": hashlib.sha1(resource.encode()).hexdigest()[:6],  # noqa: S324
+            "resourcePath": resource,
+            "httpMethod": method,
+            "extendedRequestId": secrets.token_urlsafe(12)[:16],
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "path": f"/{stage}{raw_path}",
+            "accountId": account_id,
+            "protocol": "HTTP/1.1",
+            "stage": stage,
+            "domainPrefix": host.split(":")[0].split(".")[0],
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "requestId": "",
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "sourceIp": source_ip,
+                "principalOrgId": None,
+                "accessKey": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": last("User-Agent"),
+                "user": None,
+            },
+            "domainName": host,
+            "apiId": tpl.API_ID,
+        },
+        "body": event_body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def _event_body(
+    body: bytes, content_type: str, binary_media_types: list[str] | tuple[str, ...]
+) -> tuple[str | None, bool]:
+    if not body:
+        return None, False
+    media_type = content_type.split(";")[0].strip().lower()
+    binary = any(fnmatch.fnmatch(media_type, kind) for kind in binary_media_types)
+    if not binary:
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode("ascii"), True
 
 
 def _json_dumps(value: Any) -> str:

@@ -8,6 +8,7 @@ Startup is in `start()` so end-to-end tests and the benchmark can reuse it.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import signal
@@ -25,8 +26,10 @@ import boto3
 from hail_tools import LOCAL_DIR, embedded, keys, signin, triggers
 from hail_tools import template as tpl
 from hail_tools.gateway import MAX_REQUEST_BODY, LocalGateway
+from hail_tools.project import PARAMETERS_FILE
 
 ENDPOINT_FILE = LOCAL_DIR / "endpoint"
+URL_FILE = LOCAL_DIR / "url"  # the API's URL, beside it (`hail invoke`, `hail event`)
 
 
 class PortInUseError(OSError):
@@ -137,6 +140,8 @@ class Running:
         self.aws.stop()
         if ENDPOINT_FILE.exists() and ENDPOINT_FILE.read_text().strip() == self.aws.endpoint:
             ENDPOINT_FILE.unlink()
+            URL_FILE.unlink(missing_ok=True)
+            ENDPOINT_FILE.with_name(PARAMETERS_FILE).unlink(missing_ok=True)
 
 
 def _bind(host: str, port: int) -> _Server:
@@ -213,6 +218,9 @@ def start(
         if endpoint_file is not None:
             endpoint_file.parent.mkdir(parents=True, exist_ok=True)
             endpoint_file.write_text(aws.endpoint + "\n")
+            endpoint_file.with_name(URL_FILE.name).write_text(url + "\n")
+            extra = {k: v for k, v in parameters.items() if k.startswith("OAuth")}
+            endpoint_file.with_name(PARAMETERS_FILE).write_text(json.dumps(extra) + "\n")
         issuer.start()
     except BaseException:
         server.server_close()

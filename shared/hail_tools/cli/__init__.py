@@ -26,6 +26,10 @@
                                   [--credential K=V]     (K= with no value removes K)
     hail admin connection remove ORG ID
     hail admin connection list ORG [--publication PUB]
+    hail invoke FUNCTION EVENT [--user U | --no-token]   (EVENT: a file, or - for stdin)
+    hail event api METHOD PATH [--user U] [--body JSON] | sqs-push --publication P
+               --connection C | s3 --bucket B --key K
+    hail sam-env [--host H] [--output env.json]
 
 Administration talks to whatever AWS endpoint is configured: the embedded one while
 `make run` runs (found through .local/endpoint), or a real account (AWS_PROFILE or the
@@ -38,7 +42,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from hail_tools import LOCAL_DIR, keys
-from hail_tools.cli import accounts, admin, connections, local
+from hail_tools.cli import accounts, admin, connections, invoke, local
 
 
 def _use_aws(table: str | None) -> None:
@@ -62,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--table", help="DynamoDB table (default: $TABLE_NAME or DataTable)")
     commands = parser.add_subparsers(dest="command", required=True)
     local.add_parsers(commands)
+    invoke.add_parsers(commands)
     admin_parser = commands.add_parser(
         "admin", help="organisations, users, members, styles, connections, OAuth clients"
     )
@@ -76,9 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.aws:
         _use_aws(args.table)
-    run: Callable[[argparse.Namespace], str] = args.run
+    run: Callable[[argparse.Namespace], str | int] = args.run
     try:
-        print(run(args))
+        result = run(args)
+        if isinstance(result, int):  # the command printed what it had to: its exit status
+            return result
+        print(result)
     except Exception as exc:  # one clear line instead of a traceback
         print(f"error: {_describe(exc)}", file=sys.stderr)
         return 1
