@@ -25,6 +25,7 @@ from hail.storage import publications as publications_db
 # A push still pending this long after it was queued is taken to be lost (say the function
 # stopped between the write and the queue): another push of the pair is then accepted.
 PENDING_LOST_AFTER = timedelta(hours=1)
+ADMIN_EXCEPTION = "Put in exception by an administrator."
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # What each service needs: (settings, credentials). See docs/pushes.md.
 SERVICE_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -59,19 +60,24 @@ def timestamp(moment: datetime) -> str:
 
 
 def view(connection: dict, state: dict | None) -> dict:
-    """A connection as the Hail API shows it, with one publication's push state."""
+    """A connection as the Hail API shows it, with one publication's push state: Hail's
+    fields, plus why the last push of the pair failed (`last_error`) and why the connection
+    is in exception (`exception_reason`), each null when there is nothing to say."""
     state = state or {}
     service = connection["service"]
+    exception = bool(connection.get("exception"))
     return {
         "id": connection["id"],
         "name": connection["name"],
         "authorised": bool(connection.get("authorised")),
         "authorised_name": connection.get("authorised_name"),
-        "exception": bool(connection.get("exception")),
+        "exception": exception,
+        "exception_reason": (connection.get("exception_reason") or None) if exception else None,
         "configured": bool(connection.get("configured")),
         "service": {"id": service, "name": NAMES.get(service, service)},
         "status": state.get("status"),
         "last_successful_post": state.get("last_successful_post"),
+        "last_error": state.get("last_error"),
     }
 
 
@@ -152,7 +158,7 @@ def push(user_id: str, publication_id: str, request: PushRequest, publication_ur
             retry_after=5,
         ) from None
     logger.info("Push queued", extra={"push_id": push_id, "connection_id": connection_id})
-    return view(connection, {**(previous or {}), "status": "pending"})
+    return view(connection, {**(previous or {}), "status": "pending", "last_error": None})
 
 
 def _put_back(publication_id: str, connection_id: str, push_id: str, previous: dict | None) -> None:
@@ -175,6 +181,7 @@ def add_connection(
     authorised_name: str | None = None,
     configured: bool = True,
     exception: bool = False,
+    exception_reason: str | None = None,
     settings: dict[str, str] | None = None,
     credentials: dict[str, str] | None = None,
     only_new: bool = False,
@@ -196,6 +203,7 @@ def add_connection(
         "authorised_name": authorised_name if authorised else None,
         "configured": configured,
         "exception": exception,
+        "exception_reason": (exception_reason or ADMIN_EXCEPTION) if exception else None,
         "settings": dict(settings or {}),
     }
     if not connections_db.put_connection(connection, only_new=only_new):
@@ -234,6 +242,8 @@ def update_connection(
             changes[field] = value
     if exception is False:
         changes["exception_reason"] = None
+    elif exception and not current.get("exception"):
+        changes["exception_reason"] = ADMIN_EXCEPTION
     if settings:
         changes["settings"] = _merged(current.get("settings") or {}, settings)
     if credentials:

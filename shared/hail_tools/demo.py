@@ -109,6 +109,8 @@ def demo_connections(webhook_url: str) -> list[dict]:
             "name": "Demo School",
             "authorised_name": "Alice Owner",
             "exception": True,
+            "exception_reason": "Facebook answered 400: Error validating access token: Session "
+            "has expired on Friday, 20-Nov-26 10:00:00 PST.",
             "settings": {"page_id": "100000000000001"},
             "credentials": {"access_token": "expired-demo-token"},
         },

@@ -192,8 +192,9 @@ def start_push(
     now: str,
     stale_before: str,
 ) -> dict | None:
-    """Make the pair `pending` under a new push id, unless a push of it is pending already
-    (one pending since before `stale_before` is taken to be lost). Of simultaneous calls
+    """Make the pair `pending` under a new push id (no attempts, no error yet), unless a
+    push of it is pending already (one pending since before `stale_before` is taken to be
+    lost). Of simultaneous calls
     exactly one succeeds; the others raise AlreadyPending. Returns the item as it was
     (None if the pair was never pushed), for undo_push."""
     try:
@@ -202,7 +203,7 @@ def start_push(
             TableName=table(),
             Key=_push_key(publication_id, connection_id),
             UpdateExpression="SET #status = :pending, #push_id = :push_id, #org = :org, "
-            "#conn = :conn, #attempts = :zero, #updated = :now REMOVE #lease",
+            "#conn = :conn, #attempts = :zero, #updated = :now REMOVE #lease, #error",
             ConditionExpression="attribute_not_exists(pk) OR #status <> :pending "
             "OR #updated < :stale",
             ExpressionAttributeNames={
@@ -210,6 +211,7 @@ def start_push(
                 "#org": "org_id",
                 "#conn": "connection_id",
                 "#attempts": "attempts",
+                "#error": "last_error",
             },
             ExpressionAttributeValues={
                 ":pending": {"S": "pending"},
