@@ -66,6 +66,19 @@ def test_a_batch_fits_in_the_workers_timeout() -> None:
     assert deadline + 2 * database <= FUNCTIONS["PushWorkerFunction"].timeout
 
 
+def test_the_queue_clients_retries_fit_in_the_push_functions_timeout() -> None:
+    # When SQS does not answer, the push still answers 503 and puts the pair back in time:
+    # every attempt at its timeouts, the backoff between attempts (standard mode: at most
+    # 2^(n-1) s before retry n), and 3 s left for the reads before and the write after.
+    from hail.queue import SQS_CONFIG
+
+    attempts = SQS_CONFIG.retries["total_max_attempts"]
+    worst = attempts * (SQS_CONFIG.connect_timeout + SQS_CONFIG.read_timeout) + sum(
+        2 ** (n - 1) for n in range(1, attempts)
+    )
+    assert worst + 3 <= FUNCTIONS["ConnectionsFunction"].timeout
+
+
 def test_dead_letters_are_kept_longer_than_jobs() -> None:
     kept = _props("PushDeadLetterQueue")["MessageRetentionPeriod"]
     assert kept > _props("PushQueue")["MessageRetentionPeriod"]

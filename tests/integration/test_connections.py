@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from hail import connections, queue
 from hail.storage import connections as connections_db
 from hail_tools.atomic import serialise_dynamodb_writes
@@ -436,6 +437,40 @@ def test_queue_failure_answers_503_and_changes_nothing(api: Any, aws: Any) -> No
     listed = {c["id"]: c for c in api("GET", PUSH).json()}
     assert listed["webhook-demo"]["status"] == "posted"
     assert listed["webhook-demo"]["last_successful_post"] == "2026-01-01 10:00:05"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ReadTimeoutError(endpoint_url="https://sqs.eu-west-1.amazonaws.com/"),
+        ConnectTimeoutError(endpoint_url="https://sqs.eu-west-1.amazonaws.com/"),
+        EndpointConnectionError(endpoint_url="https://sqs.eu-west-1.amazonaws.com/"),
+    ],
+    ids=["read-timeout", "connect-timeout", "unreachable"],
+)
+def test_a_queue_that_times_out_answers_503_and_changes_nothing(
+    api: Any, aws: Any, failure: Exception
+) -> None:
+    # Given SQS that does not answer in time (every attempt the client makes)
+    attempts: list[str] = []
+
+    def time_out(**kwargs: Any) -> None:
+        attempts.append(kwargs["event_name"])
+        raise failure
+
+    queue.client().meta.events.register("before-send.sqs.SendMessage", time_out)
+
+    # When the pair is pushed
+    response = api("POST", PUSH, json={"connection_id": "webhook-demo"})
+
+    # Then 503 with Retry-After, the pair as it was (never pushed), nothing queued
+    assert response.status == 503
+    assert response.header("Retry-After") == "5"
+    assert response.json()["error"]["error_code"] == "UNAVAILABLE"
+    assert connections_db.get_push("welcome1", "webhook-demo") is None
+    assert _jobs(aws) == []
+    # And the client tried twice, within its budget (tests/infrastructure checks the sum)
+    assert len(attempts) == queue.SQS_CONFIG.retries["total_max_attempts"] == 2
 
 
 def _add_hook(ident: str) -> str:
