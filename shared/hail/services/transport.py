@@ -158,9 +158,8 @@ def check_url(url: str, *, allow_private: bool) -> Target:
     except ValueError as exc:
         raise RefusedTarget("the URL is not valid (host or port)") from exc
     host = parts.hostname
-    if parts.scheme not in ("https", "http") or not host:
-        raise RefusedTarget("only https URLs can be posted to")
-    if parts.scheme == "http" and not (allow_private and _is_loopback_host(host)):
+    plain_allowed = parts.scheme == "http" and allow_private and _is_loopback_host(host or "")
+    if not host or not (parts.scheme == "https" or plain_allowed):
         raise RefusedTarget(
             "only https URLs can be posted to (plain http only to loopback, in local development)"
         )
