@@ -34,7 +34,7 @@ import random
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache, partial
 from typing import Any, Literal, Protocol
@@ -100,6 +100,15 @@ def unfinished_reason(state: Mapping[str, Any], attempt: int) -> str | None:
             "out) before it could claim the push."
         )
     return None
+
+
+def without_secrets(reason: str, credentials: Mapping[str, str]) -> str:
+    """A reason as it may be stored, logged and shown to the organisation's members: any
+    credential a remote echoed back (in an error body, say) is masked."""
+    for value in credentials.values():
+        if value and len(value) >= 4:
+            reason = reason.replace(value, "[secret]")
+    return reason
 
 
 # ------------------------------------------------------------------- ports ---
@@ -308,7 +317,8 @@ class Worker:
             job.comment,
         )
         settings = connection.get("settings") or {}
-        return self.deliver(connection["service"], post, settings, found.credentials, self.http)
+        result = self.deliver(connection["service"], post, settings, found.credentials, self.http)
+        return replace(result, reason=without_secrets(result.reason, found.credentials))
 
     def url(self, job: PushJob) -> str:
         """The publication's URL as the API gives it now."""

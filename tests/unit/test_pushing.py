@@ -606,3 +606,16 @@ def test_a_dead_letter_keeps_the_last_reason() -> None:
     assert store.states["a"]["last_error"] == (
         f"{DEAD_LETTER_REASON} Last error: Attempt 5 did not finish: ..."
     )
+
+
+def test_a_credential_echoed_by_the_remote_is_masked_in_the_reason() -> None:
+    # Given a service that echoes the token it was sent in its error
+    worker, store, _, _ = _world(Result("rejected", "X answered 400: bad token tok-123456 sent"))
+    store.secrets["hook"] = {"access_token": "tok-123456"}
+    store.pending(_job())
+
+    # When the push fails
+    worker.process(_job(), attempt=1, receipt_handle="r")
+
+    # Then the reason kept (and shown by the API) does not hold the token
+    assert store.states["hook"]["last_error"] == "X answered 400: bad token [secret] sent"
