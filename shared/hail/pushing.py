@@ -96,8 +96,8 @@ def unfinished_reason(state: Mapping[str, Any], attempt: int) -> str | None:
         )
     if attempt > claimed + 1:
         return (
-            f"Delivery {attempt - 1} did not finish: the worker stopped (crashed or timed "
-            "out) before it could claim the push."
+            f"Delivery {attempt - 1} ended without posting: the worker stopped (crashed "
+            "or timed out), could not reach the database, or found another delivery posting."
         )
     return None
 
@@ -285,8 +285,11 @@ class Worker:
                 "Outcome not recorded: the push was replaced or finished meanwhile", extra=log
             )
             return "superseded"
-        if status != "retrying":
-            (logger.info if status == "posted" else logger.warning)(f"Push {status}", extra=log)
+        if status == "posted":
+            logger.info("Push posted", extra=log)
+            return outcome
+        if status == "failed":
+            logger.warning("Push failed", extra=log)
             return outcome
         delay = self.backoff(attempt, result.retry_after)
         try:

@@ -531,8 +531,8 @@ def test_deliveries_that_never_claimed_are_counted_in_the_reason() -> None:
     store.pending(_job(), attempts=0)
     assert worker.process(_job(), attempt=3, receipt_handle="r") == "posted"
     assert store.states["hook"]["last_error"] == (
-        "Delivery 2 did not finish: the worker stopped (crashed or timed out) before it "
-        "could claim the push."
+        "Delivery 2 ended without posting: the worker stopped (crashed or timed out), could "
+        "not reach the database, or found another delivery posting."
     )
 
 
