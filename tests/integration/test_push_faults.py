@@ -38,14 +38,14 @@ class WorkerKilled(BaseException):
 
 @pytest.fixture(autouse=True)
 def _settings(monkeypatch: pytest.MonkeyPatch, seeded: Any) -> Iterator[None]:
-    """Posts may reach 127.0.0.1; retries come back at once; a 1 s deadline per exchange."""
+    """Posts may reach 127.0.0.1; retries come back at once; a 2 s deadline per exchange."""
     from hail import pushing, queue
     from hail.settings import get_settings
 
     serialise_dynamodb_writes()
     monkeypatch.setenv("ALLOW_PRIVATE_WEBHOOKS", "true")
     monkeypatch.setenv("PUSH_RETRY_BASE_SECONDS", "0")
-    monkeypatch.setenv("PUSH_DEADLINE_SECONDS", "1")
+    monkeypatch.setenv("PUSH_DEADLINE_SECONDS", "2")
     get_settings.cache_clear()
     pushing.default_worker.cache_clear()
     queue.reset()
@@ -215,7 +215,7 @@ def test_a_remote_that_hangs_or_drips_is_cut_at_the_deadline_and_retried(
     assert response is not None and len(response["batchItemFailures"]) == 1
     state = _state()
     assert (state["status"], state["attempts"]) == ("retrying", 1)
-    reason = "Network error: timed out (no complete answer within 1 s)"
+    reason = "Network error: timed out (no complete answer within 2 s)"
     assert state["last_error"] == reason
     assert _listed(api)["last_error"] == reason
     _assert_accounted(aws, WELCOME)
@@ -381,7 +381,7 @@ def test_a_duplicate_delivery_during_a_post_waits_and_then_does_nothing(
     assert len(hook.received) == 1
     state = _state()
     assert (state["status"], state["attempts"]) == ("retrying", 1)
-    assert state["last_error"] == "Network error: timed out (no complete answer within 1 s)"
+    assert state["last_error"] == "Network error: timed out (no complete answer within 2 s)"
     _assert_accounted(aws, WELCOME)
 
     # When it comes back, the receiver answering
