@@ -290,7 +290,7 @@ def check_stored(
     setting; a non-public address), among the values `given` or, for a connection marked
     configured, among all it has; and a connection marked configured that lacks a setting
     or credential its service needs."""
-    from hail.services.transport import RefusedTarget, check_url
+    from hail.services.targets import RefusedTarget, check_url
 
     if allow_private is None:
         allow_private = get_settings().allow_private_webhooks

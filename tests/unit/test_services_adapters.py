@@ -9,15 +9,8 @@ from typing import Any
 
 import pytest
 from hail.services import Post, Result, deliver, facebook, mastodon, slack, webhook, x
-from hail.services.transport import (
-    RefusedTarget,
-    Reply,
-    TransportError,
-    check_url,
-    is_public,
-    outcome,
-    retry_after,
-)
+from hail.services.targets import RefusedTarget, check_url, is_public
+from hail.services.transport import Reply, TransportError, outcome, retry_after
 
 NOW = 1_800_000_000.0
 POST = Post("push-1", "welcome1", "Welcome back!", "https://hail.test/p/welcome1", "Hi all")

@@ -6,13 +6,12 @@ address only.
   timeouts alone bound each read, not their sum: a remote that drips its answer a byte at a
   time would hold the worker for as long as it likes. A watchdog timer shuts the socket
   down when the deadline passes, which ends whatever read or write is blocked on it.
-- **Address guard**: the name is resolved once; every address it resolves to must be
-  public (`is_public`), else nothing is sent; the connection is made to those checked
-  addresses (never to the name again, so a second DNS answer cannot differ), while TLS
-  still verifies the certificate for the name (SNI). `allow_private` (local development
-  only) lifts the address check.
-- **Only https** (plain http only to loopback, and only with `allow_private`); redirects
-  are not followed; at most MAX_RESPONSE_BYTES of an answer are read.
+- **Address guard** (`hail.services.targets`): the URL must be one that may be posted to;
+  the name is resolved once; every address it resolves to must be public, else nothing is
+  sent; the connection is made to those checked addresses (never to the name again, so a
+  second DNS answer cannot differ), while TLS still verifies the certificate for the name
+  (SNI). `allow_private` (local development only) lifts the address check.
+- Redirects are not followed; at most MAX_RESPONSE_BYTES of an answer are read.
 """
 
 import contextlib
@@ -27,10 +26,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from typing import Any
 
 from hail.services import Result
+from hail.services.targets import RefusedTarget, Target, check_url, is_public
 
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "Hail-Push/1.0"
@@ -39,10 +38,6 @@ DEADLINE_SECONDS = 10.0  # one exchange, all included (SPEC: "Writes, retries an
 
 class TransportError(Exception):
     """No answer: DNS, refused or reset connection, TLS, timeout. Worth retrying."""
-
-
-class RefusedTarget(Exception):
-    """The URL may not be posted to (scheme, or a non-public address)."""
 
 
 @dataclass(frozen=True)
@@ -60,118 +55,6 @@ class Reply:
             return json.loads(self.body)
         except ValueError:
             return None
-
-
-# ------------------------------------------------------------- address guard ---
-
-_NET4 = ipaddress.IPv4Network
-_NET6 = ipaddress.IPv6Network
-
-# IPv4 blocks that are not globally reachable (IANA special-purpose registry), checked
-# explicitly rather than through `is_global`, whose tables differ between Python versions.
-NON_PUBLIC_V4 = tuple(
-    _NET4(n)
-    for n in (
-        "0.0.0.0/8",  # "this network", unspecified
-        "10.0.0.0/8",  # private
-        "100.64.0.0/10",  # shared address space (carrier-grade NAT)
-        "127.0.0.0/8",  # loopback
-        "169.254.0.0/16",  # link-local (instance metadata lives here)
-        "172.16.0.0/12",  # private
-        "192.0.0.0/24",  # IETF protocol assignments
-        "192.0.2.0/24",  # documentation
-        "192.88.99.0/24",  # 6to4 relay anycast (deprecated)
-        "192.168.0.0/16",  # private
-        "198.18.0.0/15",  # benchmarking
-        "198.51.100.0/24",  # documentation
-        "203.0.113.0/24",  # documentation
-        "224.0.0.0/4",  # multicast
-        "240.0.0.0/4",  # reserved, and 255.255.255.255 (broadcast)
-    )
-)
-GLOBAL_UNICAST_V6 = _NET6("2000::/3")  # every public IPv6 address is in it
-NON_PUBLIC_V6 = tuple(
-    _NET6(n)
-    for n in (
-        "2001::/23",  # IETF protocol assignments (Teredo's 2001::/32 among them)
-        "2001:db8::/32",  # documentation
-        "3fff::/20",  # documentation
-    )
-)
-# IPv6 forms that carry an IPv4 address: that address decides.
-NAT64 = _NET6("64:ff9b::/96")  # RFC 6052 well-known prefix: the last 32 bits
-SIX_TO_FOUR = _NET6("2002::/16")  # RFC 3056: bits 16-48
-TEREDO = _NET6("2001::/32")  # RFC 4380: embeds a server and a client (inverted) address
-IPV4_COMPATIBLE = _NET6("::/96")  # deprecated (RFC 4291): ::a.b.c.d, and :: and ::1
-IPV4_MAPPED = _NET6("::ffff:0:0/96")  # ::ffff:a.b.c.d
-
-
-def _public_v4(ip: ipaddress.IPv4Address) -> bool:
-    return not any(ip in net for net in NON_PUBLIC_V4)
-
-
-def is_public(address: str) -> bool:
-    """True only for a globally routable unicast address. Refused: loopback, private,
-    link-local, shared, multicast, reserved, unspecified, documentation and benchmarking
-    ranges; IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and Teredo (2001::/32)
-    forms whatever they embed (no public service is reached that way); NAT64 (64:ff9b::/96)
-    and 6to4 (2002::/16) forms unless the IPv4 address they embed is public."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv4Address):
-        return _public_v4(ip)
-    if ip in IPV4_MAPPED or ip in IPV4_COMPATIBLE:
-        return False
-    if ip in NAT64:
-        return _public_v4(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    if ip.sixtofour is not None:
-        return _public_v4(ip.sixtofour)
-    if ip in TEREDO:  # reached only through a relay; no webhook or service lives there
-        return False
-    if ip not in GLOBAL_UNICAST_V6 or any(ip in net for net in NON_PUBLIC_V6):
-        return False
-    return not (ip.is_multicast or ip.is_private or ip.is_reserved or ip.is_link_local)
-
-
-def _is_loopback_host(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
-    except ValueError:
-        return False
-
-
-class Target(NamedTuple):
-    scheme: str
-    host: str
-    port: int
-    path: str  # with the query
-
-
-def check_url(url: str, *, allow_private: bool) -> Target:
-    """What may be posted to, as the adapters and `hail admin connection` both check it:
-    https (http only to loopback, and only when `allow_private`), a host, a valid port, and
-    a host that is not a non-public address written as such. Raises RefusedTarget."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise RefusedTarget("the URL is not valid (host or port)") from exc
-    host = parts.hostname
-    plain_allowed = parts.scheme == "http" and allow_private and _is_loopback_host(host or "")
-    if not host or not (parts.scheme == "https" or plain_allowed):
-        raise RefusedTarget(
-            "only https URLs can be posted to (plain http only to loopback, in local development)"
-        )
-    if not allow_private:
-        try:
-            literal = ipaddress.ip_address(host.split("%", 1)[0])
-        except ValueError:
-            literal = None
-        if literal is not None and not is_public(str(literal)):
-            raise RefusedTarget(f"{host} is not a public address")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Target(parts.scheme, host, port or (443 if parts.scheme == "https" else 80), path)
 
 
 # ------------------------------------------------------------------- exchange ---
