@@ -7,31 +7,43 @@
                                           back; on the last attempt -> failed
     401/403, a revoked token           -> failed, and the connection put in exception
     any other 4xx                      -> failed
+    publication no longer published    -> failed, nothing posted
 
-Every failure keeps its reason in `last_error`. Each delivery first claims the push by its
-id (a conditional write: the pair must still carry this push id, be pending or retrying,
-and not be held by another delivery), so a delivery of a finished push, or of one a newer
-push has replaced, does nothing. Services that take an idempotency key get the push id.
-Records of a batch are posted concurrently: a Powertools BatchProcessor whose records are
-processed in the threads of a pool made once per container.
+Every failure keeps its reason in `last_error`. A delivery first claims the push by its id
+(a conditional write: the pair must still carry this push id, be pending or retrying, and
+not be leased by another delivery): the claim records the attempt and takes a lease longer
+than the function's timeout. A delivery of a finished push, or of one a newer push has
+replaced, does nothing. A claim that finds an expired lease knows the previous attempt
+never finished (the worker crashed or timed out): it records that as the reason before
+posting again. Then the worker reads the connection, its credentials and the publication
+as it is now, and posts the publication's current title and URL. Services that take an
+idempotency key get the push id.
 
-What reaches the dead-letter queue (deliveries that crashed or timed out every time) is
-marked failed by `dead_letter_handler`, so no push stays pending.
+A batch's records are posted concurrently: Powertools' AsyncBatchProcessor runs one
+coroutine per record, each handing its (blocking) exchange to a thread of a pool sized to
+the batch. Every exchange has its own deadline (hail.services.transport).
+
+What reaches the dead-letter queue (deliveries that never recorded an outcome) is marked
+failed by `mark_dead_letters`, with the reason, so no push stays pending.
 """
 
+import asyncio
 import math
+import os
 import random
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import lru_cache
-from typing import Any, Protocol
+from functools import lru_cache, partial
+from typing import Any, Literal, Protocol
 
 from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
     BatchProcessor,
     EventType,
+    async_process_partial_response,
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
@@ -46,15 +58,17 @@ from hail.settings import get_settings
 from hail.storage import connections as connections_db
 
 MAX_DELAY_SECONDS = 6 * 3600  # a Retry-After beyond this is not honoured in full
-LEASE_SECONDS = 60  # > one post (HTTP timeout 10 s), < the queue's visibility timeout
-CONCURRENCY = 10  # = the event source's BatchSize: a whole batch posts at once
+# A claim's lease: longer than the worker's Timeout (30 s, so a live delivery never loses
+# it), shorter than the queue's VisibilityTimeout (180 s, so the next delivery finds it
+# expired). tests/infrastructure checks both against template.yaml.
+LEASE_SECONDS = 60
+BATCH_SIZE = 10  # = the event source's BatchSize: a whole batch posts at once
 DEAD_LETTER_REASON = (
-    "Not delivered: every delivery of this push crashed or timed out, and it was moved "
-    "to the dead-letter queue."
+    "Not delivered: no delivery of this push recorded an outcome (each crashed, timed out or "
+    "could not reach the database), and it was moved to the dead-letter queue."
 )
 
-_executor = ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="push")
-_metrics_lock = threading.Lock()
+_metrics_lock = threading.Lock()  # Metrics is shared by the handlers of a local run
 
 
 class PushRecord(SqsRecordModel):
@@ -65,32 +79,76 @@ class RetryLater(Exception):
     """Report the record as a batch item failure: SQS delivers it again."""
 
 
-class ConcurrentBatchProcessor(BatchProcessor):
-    """A BatchProcessor that processes the records of a batch at the same time, in threads
-    (what it collects is appended to lists, which is safe across threads)."""
-
-    def process(self) -> list[tuple]:
-        return list(_executor.map(self._process_record, self.records))
-
-
 def _count(name: str) -> None:
     with _metrics_lock:
         metrics.add_metric(name=name, unit="Count", value=1)
 
 
+def unfinished_reason(state: Mapping[str, Any], attempt: int) -> str | None:
+    """Why the state a claim replaced shows earlier deliveries that never recorded an
+    outcome, if it does: a lease still held (a claim whose delivery stopped before its
+    outcome was written) or receives that never got as far as claiming."""
+    claimed = int(state.get("attempts") or 0)
+    if state.get("lease_until") is not None:
+        return (
+            f"Attempt {claimed} did not finish: the worker stopped (crashed or timed out) "
+            "before recording what came of it."
+        )
+    if attempt > claimed + 1:
+        return (
+            f"Delivery {attempt - 1} ended without posting: the worker stopped (crashed "
+            "or timed out), could not reach the database, or found another delivery posting."
+        )
+    return None
+
+
+def without_secrets(reason: str, credentials: Mapping[str, str]) -> str:
+    """A reason as it may be stored, logged and shown to the organisation's members: any
+    credential a remote echoed back (in an error body, say) is masked."""
+    for value in credentials.values():
+        if value and len(value) >= 4:
+            reason = reason.replace(value, "[secret]")
+    return reason
+
+
 # ------------------------------------------------------------------- ports ---
 
 
+@dataclass(frozen=True)
+class Claim:
+    """The answer to a claim: `kind` "claimed" (post it), "busy" (another delivery holds
+    it) or "done" (nothing to do); for a claim, why earlier deliveries left no outcome (if
+    they did not) and the lease taken."""
+
+    kind: Literal["claimed", "busy", "done"]
+    unfinished: str | None = None
+    lease_until: int = 0
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a delivery needs, read when it delivers (None: no longer exists)."""
+
+    connection: dict | None
+    credentials: dict[str, str]
+    publication: dict | None
+
+
 class PushStore(Protocol):
-    def claim(self, job: PushJob, *, attempt: int, now: datetime, lease_seconds: int) -> str:
-        """ "claimed", "busy" (another delivery holds it) or "done" (nothing to do)."""
+    def claim(self, job: PushJob, *, attempt: int, now: datetime, lease_seconds: int) -> Claim:
+        """Take the push for posting (recording the attempt and a lease)."""
 
-    def connection(self, org_id: str, connection_id: str) -> tuple[dict | None, dict[str, str]]:
-        """The connection (None if removed) and its credentials."""
+    def note(self, job: PushJob, error: str, *, now: datetime, lease_until: int) -> bool:
+        """Mark the claimed push retrying with the reason of an unfinished attempt."""
 
-    def finish(
-        self, job: PushJob, status: str, *, now: datetime, error: str | None = None
-    ) -> bool: ...
+    def delivery(self, job: PushJob) -> Delivery: ...
+
+    def finish(self, job: PushJob, status: str, *, now: datetime, error: str | None = None) -> bool:
+        """Record the outcome; False, and nothing written, if the push is finished or
+        replaced."""
+
+    def last_error(self, job: PushJob) -> str | None:
+        """The reason recorded for this push, if it is still the pair's current push."""
 
     def put_in_exception(
         self, org_id: str, connection_id: str, reason: str, *, now: datetime
@@ -111,22 +169,39 @@ Deliver = Callable[[str, Post, Mapping[str, str], Mapping[str, str], Any], Resul
 
 
 class DynamoPushStore:
-    """PushStore over DynamoDB (hail.storage)."""
+    """PushStore over DynamoDB (hail.storage.connections)."""
 
-    def claim(self, job: PushJob, *, attempt: int, now: datetime, lease_seconds: int) -> str:
+    def claim(self, job: PushJob, *, attempt: int, now: datetime, lease_seconds: int) -> Claim:
         epoch = int(now.timestamp())
-        return connections_db.claim_push(
+        lease_until = epoch + lease_seconds
+        kind, before = connections_db.claim_push(
             job.publication_id,
             job.connection_id,
             job.push_id,
             attempt=attempt,
             now=timestamp(now),
             now_epoch=epoch,
-            lease_until=epoch + lease_seconds,
+            lease_until=lease_until,
+        )
+        if kind != "claimed":
+            return Claim("busy" if kind == "busy" else "done")
+        return Claim("claimed", unfinished_reason(before, attempt), lease_until)
+
+    def note(self, job: PushJob, error: str, *, now: datetime, lease_until: int) -> bool:
+        return connections_db.note_push_error(
+            job.publication_id,
+            job.connection_id,
+            job.push_id,
+            error=error,
+            now=timestamp(now),
+            lease_until=lease_until,
         )
 
-    def connection(self, org_id: str, connection_id: str) -> tuple[dict | None, dict[str, str]]:
-        return connections_db.get_connection_and_credentials(org_id, connection_id)
+    def delivery(self, job: PushJob) -> Delivery:
+        connection, credentials, publication = connections_db.get_delivery(
+            job.org_id, job.connection_id, job.publication_id
+        )
+        return Delivery(connection, credentials, publication)
 
     def finish(self, job: PushJob, status: str, *, now: datetime, error: str | None = None) -> bool:
         return connections_db.finish_push(
@@ -137,6 +212,10 @@ class DynamoPushStore:
             now=timestamp(now),
             error=error,
         )
+
+    def last_error(self, job: PushJob) -> str | None:
+        state = connections_db.get_push(job.publication_id, job.connection_id) or {}
+        return state.get("last_error") if state.get("push_id") == job.push_id else None
 
     def put_in_exception(
         self, org_id: str, connection_id: str, reason: str, *, now: datetime
@@ -165,60 +244,90 @@ class Worker:
     deliver: Deliver = services.deliver
     clock: Callable[[], datetime] = utc_now
     jitter: Callable[[], float] = field(default=random.random)
+    # Where publications are served (PublicBaseUrl); empty: the URL the job was queued with.
+    public_base_url: str = ""
 
     def process(self, job: PushJob, *, attempt: int, receipt_handle: str) -> str:
-        """Post one push: "posted", "revoked", "rejected", "gave_up" or "skipped"; raises
-        RetryLater when the message must come back."""
+        """Post one push: "posted", "revoked", "rejected", "gave_up", "skipped" (nothing to
+        do) or "superseded" (posted or tried, but the push was replaced meanwhile, so the
+        outcome was not recorded); raises RetryLater when the message must come back."""
         log = {"push_id": job.push_id, "connection_id": job.connection_id, "attempt": attempt}
         claim = self.store.claim(
             job, attempt=attempt, now=self.clock(), lease_seconds=LEASE_SECONDS
         )
-        if claim == "done":
+        if claim.kind == "done":
             logger.info("Push already finished or replaced; nothing to do", extra=log)
             return "skipped"
-        if claim == "busy":
+        if claim.kind == "busy":
             raise RetryLater("Another delivery of this push is posting it.")
+        if claim.unfinished is not None:
+            logger.warning(claim.unfinished, extra=log)
+            noted = self.store.note(
+                job, claim.unfinished, now=self.clock(), lease_until=claim.lease_until
+            )
+            if not noted:  # replaced since the claim: not this delivery's to post
+                return "superseded"
         result = self._post(job)
         now = self.clock()
-        log["reason"] = result.reason
-        if result.kind == "posted":
-            self.store.finish(job, "posted", now=now)
-            logger.info("Push posted", extra=log)
-            return "posted"
-        if result.kind == "revoked":
+        if result.kind == "revoked":  # about the credentials, whatever became of this push
             self.store.put_in_exception(job.org_id, job.connection_id, result.reason, now=now)
-            self.store.finish(job, "failed", now=now, error=result.reason)
-            logger.warning("Push failed; connection put in exception", extra=log)
-            return "revoked"
-        if result.kind == "rejected":
-            self.store.finish(job, "failed", now=now, error=result.reason)
-            logger.warning("Push refused", extra=log)
-            return "rejected"
-        if attempt >= self.max_attempts:
+        outcome: str = result.kind
+        status = {"posted": "posted", "retry": "retrying"}.get(result.kind, "failed")
+        reason = result.reason
+        if result.kind == "retry" and attempt >= self.max_attempts:
+            outcome, status = "gave_up", "failed"
             reason = f"Gave up after {attempt} attempts. {result.reason}"
-            self.store.finish(job, "failed", now=now, error=reason)
-            logger.warning("Push failed after the last attempt", extra=log)
-            return "gave_up"
-        self.store.finish(job, "retrying", now=now, error=result.reason)
+        log.update(outcome=outcome, reason=reason)
+        if not self.store.finish(
+            job, status, now=now, error=None if status == "posted" else reason
+        ):
+            logger.warning(
+                "Outcome not recorded: the push was replaced or finished meanwhile", extra=log
+            )
+            return "superseded"
+        if status == "posted":
+            logger.info("Push posted", extra=log)
+            return outcome
+        if status == "failed":
+            logger.warning("Push failed", extra=log)
+            return outcome
         delay = self.backoff(attempt, result.retry_after)
         try:
             self.redelivery.delay(receipt_handle, delay)
         except queue.QueueUnavailable:
             logger.exception("Backoff not set; the queue's visibility timeout applies", extra=log)
         logger.info("Push will be retried", extra={**log, "delay_seconds": delay})
-        raise RetryLater(f"Retry in {delay} s: {result.reason}")
+        raise RetryLater(f"Retry in {delay} s: {reason}")
 
     def _post(self, job: PushJob) -> Result:
-        connection, credentials = self.store.connection(job.org_id, job.connection_id)
+        found = self.store.delivery(job)
+        connection, publication = found.connection, found.publication
+        if publication is None:
+            return Result("rejected", "The publication no longer exists.")
+        if publication.get("status") != "published":
+            return Result("rejected", "The publication is no longer published: nothing posted.")
         if connection is None:
             return Result("rejected", "The connection was removed.")
         if connection.get("exception"):
             return Result("rejected", "The connection is in exception.")
         if not connection.get("authorised") or not connection.get("configured"):
             return Result("rejected", "The connection is not authorised and configured.")
-        post = Post(job.push_id, job.publication_id, job.title, job.url, job.comment)
+        post = Post(
+            job.push_id,
+            job.publication_id,
+            str(publication.get("title") or ""),
+            self.url(job),
+            job.comment,
+        )
         settings = connection.get("settings") or {}
-        return self.deliver(connection["service"], post, settings, credentials, self.http)
+        result = self.deliver(connection["service"], post, settings, found.credentials, self.http)
+        return replace(result, reason=without_secrets(result.reason, found.credentials))
+
+    def url(self, job: PushJob) -> str:
+        """The publication's URL as the API gives it now."""
+        if self.public_base_url:
+            return f"{self.public_base_url.rstrip('/')}/p/{job.publication_id}"
+        return job.url
 
     def backoff(self, attempt: int, retry_after: float | None) -> int:
         """Seconds until the next attempt: base * 2^(attempt-1), capped, the upper half
@@ -239,43 +348,82 @@ def default_worker() -> Worker:
     return Worker(
         DynamoPushStore(),
         SqsRedelivery(),
-        Http(allow_private=settings.allow_private_webhooks),
+        Http(
+            allow_private=settings.allow_private_webhooks,
+            timeout=settings.push_deadline_seconds,
+        ),
         max_attempts=settings.push_max_attempts,
         retry_base=settings.push_retry_base_seconds,
+        public_base_url=settings.public_base_url,
     )
 
 
 # ---------------------------------------------------------------- handlers ---
 
 
+def _records(event: Mapping[str, Any]) -> bool:
+    """Whether the event has records (Lambda never sends an empty batch; a test or a
+    hand-made event may, and Powertools refuses one)."""
+    return bool(event.get("Records"))
+
+
 def process_batch(event: dict, context: Any, worker: Worker | None = None) -> dict:
     """Post every record of an SQS batch concurrently; the partial batch response."""
+    if not _records(event):
+        return {"batchItemFailures": []}
     chosen = worker or default_worker()
-    processor = ConcurrentBatchProcessor(
+    processor = AsyncBatchProcessor(
         EventType.SQS, model=PushRecord, raise_on_entire_batch_failure=False
     )
+    size = min(len(event["Records"]), BATCH_SIZE)
+    with ThreadPoolExecutor(max_workers=size, thread_name_prefix="push") as pool:
 
-    def record_handler(record: PushRecord) -> str:
-        job: PushJob = record.body
-        attempt = int(record.attributes.ApproximateReceiveCount)
-        try:
-            outcome = chosen.process(job, attempt=attempt, receipt_handle=record.receiptHandle)
-        except RetryLater:
-            _count("PushesRetried")
-            raise
-        _count(f"Pushes_{outcome}")
-        return outcome
+        async def record_handler(record: PushRecord) -> str:
+            process = partial(
+                chosen.process,
+                record.body,
+                attempt=int(record.attributes.ApproximateReceiveCount),
+                receipt_handle=record.receiptHandle,
+            )
+            try:
+                outcome = await asyncio.get_running_loop().run_in_executor(pool, process)
+            except RetryLater:
+                _count("PushesRetried")
+                raise
+            _count(f"Pushes_{outcome}")
+            return outcome
 
-    return dict(
-        process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
+        return dict(
+            _keeping_the_callers_event_loop(
+                partial(
+                    async_process_partial_response,
+                    event=event,
+                    record_handler=record_handler,
+                    processor=processor,
+                    context=context,
+                )
+            )
         )
-    )
+
+
+def _keeping_the_callers_event_loop(run: Callable[[], Any]) -> Any:
+    """In Lambda, Powertools runs the batch's coroutines on the runtime thread's event loop
+    (and keeps it for the next invocation). Elsewhere it uses asyncio.run, which leaves the
+    calling thread with no event loop; a local run or a test then calls an API handler in
+    the same thread, and Mangum asks that thread for its loop. So, outside Lambda, the
+    batch runs in a thread of its own."""
+    if os.getenv("LAMBDA_TASK_ROOT"):  # set by the Lambda runtime, as Powertools checks
+        return run()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push-batch") as own:
+        return own.submit(run).result()
 
 
 def mark_dead_letters(event: dict, context: Any, store: PushStore | None = None) -> dict:
-    """Mark every push that reached the dead-letter queue as failed (unless it finished or
-    was replaced meanwhile). A message that is not a push job is logged and dropped."""
+    """Mark every push that reached the dead-letter queue as failed, with the reason
+    (unless it finished or was replaced meanwhile). A message that is not a push job is
+    logged and dropped."""
+    if not _records(event):
+        return {"batchItemFailures": []}
     chosen = store or DynamoPushStore()
     processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -287,7 +435,9 @@ def mark_dead_letters(event: dict, context: Any, store: PushStore | None = None)
                 "Dropped a dead letter that is not a push job", extra={"body": record.body}
             )
             return "dropped"
-        marked = chosen.finish(job, "failed", now=utc_now(), error=DEAD_LETTER_REASON)
+        earlier = chosen.last_error(job)
+        reason = DEAD_LETTER_REASON + (f" Last error: {earlier}" if earlier else "")
+        marked = chosen.finish(job, "failed", now=utc_now(), error=reason)
         logger.warning("Dead letter", extra={"push_id": job.push_id, "marked_failed": marked})
         if marked:
             _count("PushesDeadLettered")

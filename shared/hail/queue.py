@@ -1,18 +1,31 @@
 """SQS data access for pushes: send a push job, and delay a job's next delivery.
 
 Like storage, the only other module that knows boto3; the client is made once per container.
+Every failure to reach SQS (an error answer, throttling, a connection that cannot be made,
+a read that times out: botocore raises those as BotoCoreError, not ClientError) is
+QueueUnavailable, which the push answers with 503 after putting the pair back.
 """
 
 import json
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hail.settings import get_settings
-from hail.storage.base import CLIENT_CONFIG
 
 MAX_VISIBILITY_SECONDS = 43_200  # SQS: a message is hidden for at most 12 hours in all
+# SendMessage answers in milliseconds; when SQS does not, the push must still answer 503
+# and put the pair back before the function's Timeout (10 s): at worst two attempts of
+# 1 + 2 s, and the standard mode's backoff between them (under 1 s): 7 s.
+# tests/infrastructure checks the sum against ConnectionsFunction's Timeout.
+SQS_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 2},
+    connect_timeout=1,
+    read_timeout=2,
+    tcp_keepalive=True,
+)
 
 _client: Any = None
 
@@ -25,7 +38,7 @@ def client() -> Any:
     """The SQS client, made once per container."""
     global _client
     if _client is None:
-        _client = boto3.client("sqs", config=CLIENT_CONFIG)
+        _client = boto3.client("sqs", config=SQS_CONFIG)
     return _client
 
 

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     credentials_table_name: str = ""
     push_max_attempts: int = Field(default=5, ge=1)
     push_retry_base_seconds: float = Field(default=30, ge=0)
+    # One exchange with a remote service, all included (SPEC: 10 s; tests shorten it).
+    push_deadline_seconds: float = Field(default=10, gt=0, le=10)
     # Local development only: let pushes reach loopback, private and link-local addresses.
     allow_private_webhooks: bool = False
     # Sign-in: the identity provider's OAuth 2 endpoints (Cognito's /oauth2/authorize and

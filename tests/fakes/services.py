@@ -9,7 +9,9 @@ with the real service's documented bodies and headers. A test queues the next an
         fake.received[0].json()
 
 Answers: ok, rate_limited, server_error, revoked, bad_request, duplicate (X), slow (longer
-than the client's timeout), and gone (webhook: 410).
+than the client's timeout), gone (webhook: 410), hang (reads the request, never answers)
+and drip (a valid "ok" answer sent one byte at a time, each byte well within any read
+timeout, the whole taking DRIP_SECONDS).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -33,6 +35,8 @@ SECRET = "webhook-secret"
 PAGE_ID = "1234567890"
 SLACK_PATH = "/services/T000/B000/XXXX"
 SLOW_SECONDS = 3.0
+DRIP_SECONDS = 4.0
+HANG_SECONDS = 30.0  # at most: a hanging answer ends when the fake is closed
 
 
 @dataclass
@@ -55,6 +59,7 @@ class Answer:
     body: Any = None  # dict/list -> JSON, str -> text
     headers: dict[str, str] | None = None
     delay: float = 0.0
+    how: str = "at once"  # or "drip" (byte by byte over DRIP_SECONDS), "hang" (no answer)
 
 
 def _json(status: int, body: Any, **headers: str) -> Answer:
@@ -240,6 +245,7 @@ class FakeService:
         self._next: deque[str] = deque()
         self._idempotent: dict[str, Answer] = {}  # Mastodon: Idempotency-Key -> first answer
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -273,6 +279,7 @@ class FakeService:
         value: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._closing.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -285,6 +292,10 @@ class FakeService:
             chosen = self._next.popleft() if self._next else "ok"
         if chosen == "slow":
             return Answer(200, {"late": True}, delay=SLOW_SECONDS)
+        if chosen == "hang":
+            return Answer(200, how="hang")
+        if chosen == "drip":
+            return replace(ANSWERS[self.service]["ok"](request), how="drip")
         if not _authorised(self.service, request):
             chosen = "revoked"
         key = request.headers.get("idempotency-key")
@@ -310,19 +321,41 @@ class FakeService:
                     self.rfile.read(length),
                 )
                 answer = fake._answer(request)
+                if answer.how == "hang":
+                    fake._closing.wait(HANG_SECONDS)
+                    self.close_connection = True
+                    return
                 if answer.delay:
                     time.sleep(answer.delay)
                 if isinstance(answer.body, str):
                     data, kind = answer.body.encode(), "text/html"
                 else:
                     data, kind = json.dumps(answer.body).encode(), "application/json"
+                headers = {"Content-Type": kind, "Content-Length": str(len(data))}
+                headers.update(answer.headers or {})
+                if answer.how == "drip":
+                    head = f"HTTP/1.1 {answer.status} Answer\r\n" + "".join(
+                        f"{name}: {value}\r\n" for name, value in headers.items()
+                    )
+                    self._drip(head.encode() + b"\r\n" + data)
+                    return
                 self.send_response(answer.status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (answer.headers or {}).items():
+                for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _drip(self, whole: bytes) -> None:
+                gap = DRIP_SECONDS / len(whole)
+                self.close_connection = True
+                for n in range(len(whole)):
+                    if fake._closing.wait(gap):
+                        return
+                    try:
+                        self.wfile.write(whole[n : n + 1])
+                        self.wfile.flush()
+                    except OSError:  # the client gave up
+                        return
 
             do_GET = do_POST
 

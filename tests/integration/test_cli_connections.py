@@ -129,3 +129,146 @@ def test_seed_needs_no_credentials_table_setting(
     # Then it works (the local table name is the default) and adds nothing twice
     assert (code, err) == (0, "")
     assert "connection webhook-demo" in out
+
+
+# ------------------------------------------------------------ what is stored is checked
+
+HTTP_ONLY_LOOPBACK = (
+    "only https URLs can be posted to (plain http only to loopback, in local development)"
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (
+            ["--service", "webhook", "--setting", "url=ftp://hooks.example.org/h",
+             "--credential", "secret=s"],
+            f"error: The setting url ftp://hooks.example.org/h cannot be posted to: "
+            f"{HTTP_ONLY_LOOPBACK}.",
+        ),
+        (
+            ["--service", "webhook", "--setting", "url=http://hooks.example.org/h",
+             "--credential", "secret=s"],
+            f"error: The setting url http://hooks.example.org/h cannot be posted to: "
+            f"{HTTP_ONLY_LOOPBACK}.",
+        ),
+        (
+            ["--service", "webhook", "--setting", "url=http://127.0.0.1:9/h",
+             "--credential", "secret=s"],
+            f"error: The setting url http://127.0.0.1:9/h cannot be posted to: "
+            f"{HTTP_ONLY_LOOPBACK}.",
+        ),
+        (
+            ["--service", "webhook", "--setting", "url=https://169.254.169.254/latest",
+             "--credential", "secret=s"],
+            "error: The setting url https://169.254.169.254/latest cannot be posted to: "
+            "169.254.169.254 is not a public address.",
+        ),
+        (
+            ["--service", "slack", "--credential", "webhook_url=http://hooks.slack.com/x"],
+            f"error: The credential webhook_url (secret) cannot be posted to: "
+            f"{HTTP_ONLY_LOOPBACK}.",
+        ),
+        (
+            ["--service", "mastodon", "--setting", "base_url=ftp://mastodon.example",
+             "--credential", "access_token=t", "--no-configured"],
+            f"error: The setting base_url ftp://mastodon.example cannot be posted to: "
+            f"{HTTP_ONLY_LOOPBACK}.",
+        ),
+        (
+            ["--service", "webhook", "--setting", "url=https://hooks.example.org/h"],
+            "error: A Webhook connection cannot post without credential secret: give it, or "
+            "mark the connection not configured.",
+        ),
+        (
+            ["--service", "facebook"],
+            "error: A Facebook Page connection cannot post without setting page_id and "
+            "credential access_token: give them, or mark the connection not configured.",
+        ),
+    ],
+)  # fmt: skip
+def test_add_refuses_what_could_not_be_posted_with(hail: Any, argv: list[str], error: str) -> None:
+    from hail.storage import connections as connections_db
+
+    # Given / When a connection is added that the worker could not post with
+    code, out, err = hail("admin", "connection", "add", "demo-school", "--id", "bad",
+                          "--name", "Bad", *argv)  # fmt: skip
+
+    # Then it is refused in one line, and nothing is stored
+    assert (code, out, err) == (1, "", error)
+    assert connections_db.get_connection("demo-school", "bad") is None
+    assert connections_db.get_credentials("demo-school", "bad") == {}
+
+
+def test_a_connection_lacking_credentials_is_stored_only_as_not_configured(hail: Any) -> None:
+    from hail.storage import connections as connections_db
+
+    # Given / When a webhook is added without its secret, marked not configured
+    code, out, _ = hail(
+        "admin", "connection", "add", "demo-school", "--id", "later", "--service", "webhook",
+        "--name", "Later", "--setting", "url=https://hooks.example.org/h", "--no-configured",
+    )  # fmt: skip
+
+    # Then it is stored and the command says what it lacks
+    assert code == 0
+    assert (
+        out
+        == "saved: later  webhook  'Later'  authorised; not configured; missing credential secret"
+    )
+    # And it cannot be marked configured until the secret is given
+    code, _, err = hail("admin", "connection", "update", "demo-school", "later", "--configured")
+    assert (code, err) == (
+        1,
+        "error: A Webhook connection cannot post without credential secret: give it, or mark "
+        "the connection not configured.",
+    )
+    assert connections_db.get_connection("demo-school", "later")["configured"] is False  # type: ignore[index]
+    code, out, _ = hail(
+        "admin", "connection", "update", "demo-school", "later", "--configured",
+        "--credential", "secret=s3",
+    )  # fmt: skip
+    assert (code, out) == (0, "saved: later  webhook  'Later'  authorised; configured")
+
+
+def test_update_refuses_and_changes_nothing(hail: Any) -> None:
+    from hail.storage import connections as connections_db
+
+    # Given a configured webhook
+    assert hail("admin", "connection", "update", "demo-school", "webhook-demo",
+                "--setting", "url=https://cms.example.org/h")[0] == 0  # fmt: skip
+    before = connections_db.get_connection("demo-school", "webhook-demo")
+    secrets = connections_db.get_credentials("demo-school", "webhook-demo")
+
+    # When its secret is removed, or its URL made plain http elsewhere
+    removed = hail("admin", "connection", "update", "demo-school", "webhook-demo",
+                   "--credential", "secret=")  # fmt: skip
+    insecure = hail("admin", "connection", "update", "demo-school", "webhook-demo", "--setting",
+                    "url=http://cms.example.org/h", "--credential", "secret=new")  # fmt: skip
+
+    # Then both are refused, and nothing changed
+    assert removed[0] == insecure[0] == 1
+    assert removed[2].startswith("error: A Webhook connection cannot post without credential")
+    assert insecure[2].startswith("error: The setting url http://cms.example.org/h cannot")
+    assert connections_db.get_connection("demo-school", "webhook-demo") == before
+    assert connections_db.get_credentials("demo-school", "webhook-demo") == secrets
+
+
+def test_local_development_may_post_to_loopback_over_http(
+    hail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the local setting (make run's worker has it)
+    monkeypatch.setenv("ALLOW_PRIVATE_WEBHOOKS", "true")
+
+    # When the demo webhook is pointed at a local port over http
+    code, out, _ = hail("admin", "connection", "update", "demo-school", "webhook-demo",
+                        "--setting", "url=http://127.0.0.1:9/h")  # fmt: skip
+
+    # Then it is saved; plain http elsewhere is still refused
+    assert (code, out) == (
+        0,
+        "saved: webhook-demo  webhook  'Demo webhook (local sink)'  authorised; configured",
+    )
+    code, _, err = hail("admin", "connection", "update", "demo-school", "webhook-demo",
+                        "--setting", "url=http://10.0.0.1/h")  # fmt: skip
+    assert code == 1 and HTTP_ONLY_LOOPBACK in err

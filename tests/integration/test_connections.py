@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from hail import connections, queue
 from hail.storage import connections as connections_db
 from hail_tools.atomic import serialise_dynamodb_writes
@@ -30,10 +31,12 @@ def _conn(ident: str, name: str, service: str, **flags: Any) -> dict[str, Any]:
         "authorised": flags.get("authorised", True),
         "authorised_name": flags.get("authorised_name"),
         "exception": flags.get("exception", False),
+        "exception_reason": flags.get("exception_reason"),
         "configured": flags.get("configured", True),
         "service": service_of(service),
         "status": flags.get("status"),
         "last_successful_post": flags.get("last_successful_post"),
+        "last_error": flags.get("last_error"),
     }
 
 
@@ -43,7 +46,13 @@ def service_of(service: str) -> dict[str, str]:
 
 DEMO = [
     _conn(
-        "facebook-expired", "Demo School", "facebook", authorised_name="Alice Owner", exception=True
+        "facebook-expired",
+        "Demo School",
+        "facebook",
+        authorised_name="Alice Owner",
+        exception=True,
+        exception_reason="Facebook answered 400: Error validating access token: Session has "
+        "expired on Friday, 20-Nov-26 10:00:00 PST.",
     ),
     _conn("webhook-demo", "Demo webhook (local sink)", "webhook", authorised_name="Demo School"),
     _conn("x-unconfigured", "DemoSchool", "x", authorised_name="Demo School", configured=False),
@@ -101,6 +110,67 @@ def test_list_as_hal(api: Any) -> None:
         "push": {"href": f"https://hail.test{PUSH}"},
         "publication": {"href": "https://hail.test/v1/publications/welcome1"},
     }
+
+
+def test_list_says_why_the_last_push_failed_and_why_a_connection_is_in_exception(
+    api: Any,
+) -> None:
+    # Given a push of welcome1 that failed, and the connection put in exception by it
+    connections_db.start_push(
+        "welcome1", "webhook-demo", push_id="p1", org_id="demo-school",
+        now="2026-11-22 10:00:00", stale_before="2026-11-22 09:00:00",
+    )  # fmt: skip
+    connections_db.finish_push(
+        "welcome1", "webhook-demo", "p1", status="failed", now="2026-11-22 10:00:03",
+        error='The webhook answered 401: {"error": "bad signature"}',
+    )  # fmt: skip
+    connections_db.put_connection_in_exception(
+        "demo-school", "webhook-demo", 'The webhook answered 401: {"error": "bad signature"}',
+        "2026-11-22 10:00:03",
+    )  # fmt: skip
+
+    # When the publication's connections are listed, and another publication's
+    listed = {c["id"]: c for c in api("GET", PUSH).json()}
+    other = {c["id"]: c for c in api("GET", "/v1/publications/sports01/connections").json()}
+
+    # Then the reasons are given: the push's for welcome1 only, the connection's for both
+    reason = 'The webhook answered 401: {"error": "bad signature"}'
+    assert listed["webhook-demo"]["status"] == "failed"
+    assert listed["webhook-demo"]["last_error"] == reason
+    assert listed["webhook-demo"]["exception"] is True
+    assert listed["webhook-demo"]["exception_reason"] == reason
+    assert (other["webhook-demo"]["last_error"], other["webhook-demo"]["exception_reason"]) == (
+        None,
+        reason,
+    )
+    assert listed["x-unconfigured"]["last_error"] is None
+    assert listed["x-unconfigured"]["exception_reason"] is None
+
+
+def test_a_new_push_starts_without_the_last_error(api: Any, aws: Any) -> None:
+    # Given a pair whose last push failed, with its reason
+    connections_db.start_push(
+        "welcome1", "webhook-demo", push_id="p1", org_id="demo-school",
+        now="2026-11-22 10:00:00", stale_before="2026-11-22 09:00:00",
+    )  # fmt: skip
+    connections_db.finish_push(
+        "welcome1", "webhook-demo", "p1", status="failed", now="2026-11-22 10:00:03",
+        error="The webhook answered 400: no",
+    )  # fmt: skip
+
+    # When it is pushed again
+    response = api("POST", PUSH, json={"connection_id": "webhook-demo"})
+
+    # Then the new push (pending) carries no error of the old one, in the answer and stored
+    assert response.status == 202
+    assert (response.json()["status"], response.json()["last_error"]) == ("pending", None)
+    state = connections_db.get_push("welcome1", "webhook-demo")
+    assert state is not None and "last_error" not in state
+    assert _listed_error(api) is None
+
+
+def _listed_error(api: Any) -> Any:
+    return next(c for c in api("GET", PUSH).json() if c["id"] == "webhook-demo")["last_error"]
 
 
 @pytest.mark.parametrize(
@@ -367,6 +437,40 @@ def test_queue_failure_answers_503_and_changes_nothing(api: Any, aws: Any) -> No
     listed = {c["id"]: c for c in api("GET", PUSH).json()}
     assert listed["webhook-demo"]["status"] == "posted"
     assert listed["webhook-demo"]["last_successful_post"] == "2026-01-01 10:00:05"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ReadTimeoutError(endpoint_url="https://sqs.eu-west-1.amazonaws.com/"),
+        ConnectTimeoutError(endpoint_url="https://sqs.eu-west-1.amazonaws.com/"),
+        EndpointConnectionError(endpoint_url="https://sqs.eu-west-1.amazonaws.com/"),
+    ],
+    ids=["read-timeout", "connect-timeout", "unreachable"],
+)
+def test_a_queue_that_times_out_answers_503_and_changes_nothing(
+    api: Any, aws: Any, failure: Exception
+) -> None:
+    # Given SQS that does not answer in time (every attempt the client makes)
+    attempts: list[str] = []
+
+    def time_out(**kwargs: Any) -> None:
+        attempts.append(kwargs["event_name"])
+        raise failure
+
+    queue.client().meta.events.register("before-send.sqs.SendMessage", time_out)
+
+    # When the pair is pushed
+    response = api("POST", PUSH, json={"connection_id": "webhook-demo"})
+
+    # Then 503 with Retry-After, the pair as it was (never pushed), nothing queued
+    assert response.status == 503
+    assert response.header("Retry-After") == "5"
+    assert response.json()["error"]["error_code"] == "UNAVAILABLE"
+    assert connections_db.get_push("welcome1", "webhook-demo") is None
+    assert _jobs(aws) == []
+    # And the client tried twice, within its budget (tests/infrastructure checks the sum)
+    assert len(attempts) == queue.SQS_CONFIG.retries["total_max_attempts"] == 2
 
 
 def _add_hook(ident: str) -> str:

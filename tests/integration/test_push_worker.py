@@ -118,6 +118,52 @@ def test_a_push_is_posted(api: Any, aws: Any, hook: FakeService, invoke: Invoke)
     assert len(listed["last_successful_post"]) == len("2026-11-22 10:00:00")
 
 
+def test_the_current_title_is_posted(api: Any, aws: Any, hook: FakeService, invoke: Invoke) -> None:
+    # Given a push queued, then the publication's title edited before the worker runs
+    assert api("POST", PUSH, json={"connection_id": "webhook-demo"}).status == 202
+    edited = api("PUT", "/v1/publications/welcome1", json={"title": "Welcome back, all!"})
+    assert edited.status == 200
+
+    # When the worker delivers it
+    assert invoke("PushWorkerFunction", _batch(aws, _receive(aws))) == {"batchItemFailures": []}
+
+    # Then the receiver got the title and URL as they are now
+    sent = hook.received[0].json()
+    assert sent["publication"] == {
+        "id": "welcome1",
+        "title": "Welcome back, all!",
+        "url": "https://hail.test/p/welcome1",
+    }
+    assert sent["text"].startswith("Welcome back, all!\nhttps://hail.test/p/welcome1")
+    assert _state()["status"] == "posted"
+
+
+def test_a_push_queued_just_before_unpublishing_is_not_posted(
+    api: Any, aws: Any, hook: FakeService, invoke: Invoke
+) -> None:
+    # Given a push queued, then the publication unpublished before the worker runs
+    assert api("POST", PUSH, json={"connection_id": "webhook-demo"}).status == 202
+    assert api("PUT", "/v1/publications/welcome1", json={"status": "unpublished"}).status == 200
+
+    # When the worker delivers it
+    response = invoke("PushWorkerFunction", _batch(aws, _receive(aws)))
+
+    # Then nothing is posted; the push failed for good, with the reason, shown by the API
+    assert response == {"batchItemFailures": []}
+    assert hook.received == []
+    assert _state()["status"] == "failed"
+    listed = _listed(api)
+    assert (listed["status"], listed["last_error"]) == (
+        "failed",
+        "The publication is no longer published: nothing posted.",
+    )
+
+
+def test_an_empty_batch_is_nothing_to_do(invoke: Invoke) -> None:
+    assert invoke("PushWorkerFunction", {"Records": []}) == {"batchItemFailures": []}
+    assert invoke("PushDeadLettersFunction", {"Records": []}) == {"batchItemFailures": []}
+
+
 def test_redelivery_after_success_does_nothing(
     api: Any, aws: Any, hook: FakeService, invoke: Invoke
 ) -> None:
@@ -285,7 +331,7 @@ def test_what_reaches_the_dead_letter_queue_is_marked_failed(
     # Then the push is failed, with the reason: nothing stays pending
     assert response == {"batchItemFailures": []}
     assert _state()["status"] == "failed"
-    assert _state()["last_error"].startswith("Not delivered: every delivery of this push crashed")
+    assert _state()["last_error"].startswith("Not delivered: no delivery of this push recorded")
     assert _listed(api)["status"] == "failed"
 
 

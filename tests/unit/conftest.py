@@ -1,4 +1,5 @@
-"""Unit tests run without network: any socket use fails the test."""
+"""Unit tests run without network: any Internet socket use fails the test (Unix sockets
+stay allowed: an asyncio event loop wakes itself through a local socket pair)."""
 
 import contextlib
 from collections.abc import Iterator
@@ -15,6 +16,6 @@ with contextlib.suppress(ImportError):
 
 @pytest.fixture(autouse=True)
 def _no_sockets() -> Iterator[None]:
-    pytest_socket.disable_socket()
+    pytest_socket.disable_socket(allow_unix_socket=True)
     yield
     pytest_socket.enable_socket()

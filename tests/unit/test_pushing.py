@@ -12,12 +12,16 @@ from typing import Any
 import pytest
 from hail import queue
 from hail.connections import PushJob
+from hail.observability import metrics
 from hail.pushing import (
     DEAD_LETTER_REASON,
+    Claim,
+    Delivery,
     RetryLater,
     Worker,
     mark_dead_letters,
     process_batch,
+    unfinished_reason,
 )
 from hail.services import Post, Result
 from hail_tools.triggers import sqs_event
@@ -45,37 +49,49 @@ class MemoryStore:
     states: dict[str, dict[str, Any]] = field(default_factory=dict)  # connection id -> state
     connections: dict[str, dict[str, Any]] = field(default_factory=dict)
     secrets: dict[str, dict[str, str]] = field(default_factory=dict)
+    publications: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def pending(self, job: PushJob, status: str = "pending", **extra: Any) -> None:
         self.states[job.connection_id] = {"push_id": job.push_id, "status": status, **extra}
 
-    def claim(self, job: PushJob, *, attempt: int, now: datetime, lease_seconds: int) -> str:
-        with self.lock:
-            state = self.states.get(job.connection_id, {})
-            active = state.get("push_id") == job.push_id and state.get("status") in (
-                "pending",
-                "retrying",
-            )
-            if not active:
-                return "done"
-            if state.get("lease_until", 0) >= now.timestamp():
-                return "busy"
-            state.update(attempts=attempt, lease_until=now.timestamp() + lease_seconds)
-            return "claimed"
+    def _active(self, job: PushJob) -> dict[str, Any] | None:
+        state = self.states.get(job.connection_id, {})
+        if state.get("push_id") == job.push_id and state.get("status") in ("pending", "retrying"):
+            return state
+        return None
 
-    def connection(
-        self, org_id: str, connection_id: str
-    ) -> tuple[dict[str, Any] | None, dict[str, str]]:
-        return self.connections.get(connection_id), self.secrets.get(connection_id, {})
+    def claim(self, job: PushJob, *, attempt: int, now: datetime, lease_seconds: int) -> Claim:
+        with self.lock:
+            state = self._active(job)
+            if state is None:
+                return Claim("done")
+            if state.get("lease_until", 0) >= now.timestamp():
+                return Claim("busy")
+            before = dict(state)
+            lease = int(now.timestamp()) + lease_seconds
+            state.update(attempts=attempt, lease_until=lease)
+            return Claim("claimed", unfinished_reason(before, attempt), lease)
+
+    def note(self, job: PushJob, error: str, *, now: datetime, lease_until: int) -> bool:
+        with self.lock:
+            state = self._active(job)
+            if state is None or state.get("lease_until") != lease_until:
+                return False
+            state.update(status="retrying", last_error=error)
+            return True
+
+    def delivery(self, job: PushJob) -> Delivery:
+        return Delivery(
+            self.connections.get(job.connection_id),
+            self.secrets.get(job.connection_id, {}),
+            self.publications.get(job.publication_id),
+        )
 
     def finish(self, job: PushJob, status: str, *, now: datetime, error: str | None = None) -> bool:
         with self.lock:
-            state = self.states.get(job.connection_id, {})
-            if state.get("push_id") != job.push_id or state.get("status") not in (
-                "pending",
-                "retrying",
-            ):
+            state = self._active(job)
+            if state is None:
                 return False
             state["status"] = status
             state.pop("lease_until", None)
@@ -84,6 +100,11 @@ class MemoryStore:
             if error is not None:
                 state["last_error"] = error
             return True
+
+    def last_error(self, job: PushJob) -> str | None:
+        state = self.states.get(job.connection_id, {})
+        found: str | None = state.get("last_error") if state.get("push_id") == job.push_id else None
+        return found
 
     def put_in_exception(
         self, org_id: str, connection_id: str, reason: str, *, now: datetime
@@ -130,6 +151,12 @@ def _world(*results: Result) -> tuple[Worker, MemoryStore, MemoryRedelivery, Scr
         "settings": {"url": "https://example.org/h"},
     }
     store.secrets["hook"] = {"secret": "s"}
+    store.publications["welcome1"] = {
+        "id": "welcome1",
+        "org_id": "demo-school",
+        "title": "Welcome back!",
+        "status": "published",
+    }
     redelivery = MemoryRedelivery()
     deliver = Scripted(list(results))
     worker = Worker(
@@ -421,3 +448,174 @@ def test_dead_letters_are_marked_failed() -> None:
     assert store.states["a"]["status"] == "failed"
     assert store.states["a"]["last_error"] == DEAD_LETTER_REASON
     assert store.states["b"]["status"] == "posted"
+
+
+# ------------------------------------------------------------ what is posted
+
+
+def test_the_publication_is_posted_as_it_is_when_delivered() -> None:
+    # Given a push queued with the old title, and the title changed since
+    worker, store, _, deliver = _world(Result("posted", "ok"))
+    store.pending(_job())
+    store.publications["welcome1"]["title"] = "Welcome back, everyone!"
+    worker.public_base_url = "https://news.example.org/"
+
+    # When it is delivered
+    assert worker.process(_job(), attempt=1, receipt_handle="r") == "posted"
+
+    # Then the current title and URL are posted (the job's are not)
+    _, post, _ = deliver.posted[0]
+    assert (post.title, post.url) == (
+        "Welcome back, everyone!",
+        "https://news.example.org/p/welcome1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"status": "unpublished"}, "The publication is no longer published: nothing posted."),
+        (None, "The publication no longer exists."),
+    ],
+)
+def test_a_publication_no_longer_published_is_not_posted(
+    change: dict[str, Any] | None, reason: str
+) -> None:
+    # Given a push queued just before the publication was unpublished (or removed)
+    worker, store, redelivery, deliver = _world()
+    store.pending(_job())
+    if change is None:
+        del store.publications["welcome1"]
+    else:
+        store.publications["welcome1"].update(change)
+
+    # When it is delivered
+    outcome = worker.process(_job(), attempt=1, receipt_handle="r")
+
+    # Then nothing is posted, and the push fails with the reason, for good
+    assert outcome == "rejected"
+    assert deliver.posted == []
+    assert store.states["hook"]["status"] == "failed"
+    assert store.states["hook"]["last_error"] == reason
+    assert redelivery.delays == []
+
+
+# ------------------------------------------------------------ crashed deliveries
+
+
+def test_a_delivery_that_finds_an_expired_lease_records_why_before_posting() -> None:
+    # Given a push whose first attempt claimed it and then stopped (its lease ran out)
+    worker, store, _, deliver = _world(Result("posted", "ok"))
+    store.pending(_job(), attempts=1, lease_until=int(NOW.timestamp()) - 120)
+    seen: list[dict[str, Any]] = []
+    deliver.before = lambda: seen.append(dict(store.states["hook"]))
+
+    # When SQS delivers it again (the second receive)
+    outcome = worker.process(_job(), attempt=2, receipt_handle="r2")
+
+    # Then, before posting, the push said it is being retried and why
+    assert seen[0]["status"] == "retrying"
+    assert seen[0]["attempts"] == 2
+    assert seen[0]["last_error"] == (
+        "Attempt 1 did not finish: the worker stopped (crashed or timed out) before "
+        "recording what came of it."
+    )
+    # And it was then posted, the reason kept
+    assert outcome == "posted"
+    assert store.states["hook"]["status"] == "posted"
+    assert store.states["hook"]["last_error"] == seen[0]["last_error"]
+
+
+def test_deliveries_that_never_claimed_are_counted_in_the_reason() -> None:
+    worker, store, _, _ = _world(Result("posted", "ok"))
+    store.pending(_job(), attempts=0)
+    assert worker.process(_job(), attempt=3, receipt_handle="r") == "posted"
+    assert store.states["hook"]["last_error"] == (
+        "Delivery 2 ended without posting: the worker stopped (crashed or timed out), could "
+        "not reach the database, or found another delivery posting."
+    )
+
+
+def test_a_first_delivery_records_no_reason() -> None:
+    worker, store, _, _ = _world(Result("posted", "ok"))
+    store.pending(_job())
+    worker.process(_job(), attempt=1, receipt_handle="r")
+    assert "last_error" not in store.states["hook"]
+
+
+# ------------------------------------------------------------ outcomes not recorded
+
+
+def test_a_push_replaced_mid_post_is_not_counted_as_posted() -> None:
+    # Given a push that a newer push replaces while it is being posted
+    worker, store, _, deliver = _world(Result("posted", "ok"))
+    store.pending(_job())
+    deliver.before = lambda: store.pending(_job("push-2"))
+    metrics.clear_metrics()
+    event = sqs_event([_message("m1", _job().model_dump_json())], ARN, "eu-west-1")
+
+    # When the batch is processed
+    response = process_batch(event, None, worker)
+
+    # Then the message is done with, the newer push is untouched, and the outcome is
+    # counted as superseded, not posted
+    assert response == {"batchItemFailures": []}
+    assert store.states["hook"] == {"push_id": "push-2", "status": "pending"}
+    assert "Pushes_superseded" in metrics.metric_set
+    assert "Pushes_posted" not in metrics.metric_set
+    metrics.clear_metrics()
+
+
+def test_a_retry_of_a_push_replaced_mid_post_is_not_retried() -> None:
+    worker, store, redelivery, deliver = _world(Result("retry", "503"))
+    store.pending(_job())
+    deliver.before = lambda: store.pending(_job("push-2"))
+
+    assert worker.process(_job(), attempt=1, receipt_handle="r") == "superseded"
+
+    assert redelivery.delays == []
+    assert store.states["hook"] == {"push_id": "push-2", "status": "pending"}
+
+
+def test_a_push_replaced_between_claim_and_note_is_not_posted() -> None:
+    worker, store, _, deliver = _world()
+    store.pending(_job(), attempts=1, lease_until=int(NOW.timestamp()) - 120)
+    store.note = lambda *a, **k: False  # type: ignore[method-assign]
+    assert worker.process(_job(), attempt=2, receipt_handle="r") == "superseded"
+    assert deliver.posted == []
+
+
+# ------------------------------------------------------------ empty batches
+
+
+def test_an_empty_batch_is_nothing_to_do() -> None:
+    worker, store, _, deliver = _world()
+    assert process_batch({"Records": []}, None, worker) == {"batchItemFailures": []}
+    assert mark_dead_letters({"Records": []}, None, store) == {"batchItemFailures": []}
+    assert deliver.posted == []
+
+
+def test_a_dead_letter_keeps_the_last_reason() -> None:
+    store = MemoryStore()
+    store.pending(_job("push-1", "a"), last_error="Attempt 5 did not finish: ...")
+    messages = [_message("d1", _job("push-1", "a").model_dump_json(), 6)]
+
+    mark_dead_letters(sqs_event(messages, ARN, "eu-west-1"), None, store)
+
+    assert store.states["a"]["status"] == "failed"
+    assert store.states["a"]["last_error"] == (
+        f"{DEAD_LETTER_REASON} Last error: Attempt 5 did not finish: ..."
+    )
+
+
+def test_a_credential_echoed_by_the_remote_is_masked_in_the_reason() -> None:
+    # Given a service that echoes the token it was sent in its error
+    worker, store, _, _ = _world(Result("rejected", "X answered 400: bad token tok-123456 sent"))
+    store.secrets["hook"] = {"access_token": "tok-123456"}
+    store.pending(_job())
+
+    # When the push fails
+    worker.process(_job(), attempt=1, receipt_handle="r")
+
+    # Then the reason kept (and shown by the API) does not hold the token
+    assert store.states["hook"]["last_error"] == "X answered 400: bad token [secret] sent"

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from hail.services import Post, Result, deliver, facebook, mastodon, slack, webhook, x
-from hail.services.transport import Reply, TransportError, is_public, outcome, retry_after
+from hail.services.targets import RefusedTarget, check_url, is_public
+from hail.services.transport import Reply, TransportError, outcome, retry_after
 
 NOW = 1_800_000_000.0
 POST = Post("push-1", "welcome1", "Welcome back!", "https://hail.test/p/welcome1", "Hi all")
@@ -45,24 +46,82 @@ def _reply(status: int, body: Any = None, **headers: str) -> Reply:
     ("address", "public"),
     [
         ("93.184.216.34", True),
+        ("8.8.8.8", True),
         ("2606:2800:220:1:248:1893:25c8:1946", True),
+        ("2a00:1450:4001:80b::200e", True),
         ("127.0.0.1", False),
+        ("127.255.255.254", False),
         ("10.1.2.3", False),
         ("172.16.0.1", False),
         ("192.168.1.1", False),
         ("169.254.169.254", False),  # link-local: the instance metadata service
         ("100.64.0.1", False),  # carrier-grade NAT
         ("0.0.0.0", False),
+        ("192.0.0.170", False),  # IETF protocol assignments
+        ("192.0.2.1", False),  # documentation
+        ("198.18.0.1", False),  # benchmarking
+        ("224.0.0.1", False),  # multicast
+        ("239.255.255.250", False),
+        ("240.0.0.1", False),  # reserved
+        ("255.255.255.255", False),  # broadcast
+        ("::", False),  # unspecified
         ("::1", False),
         ("fe80::1%eth0", False),
-        ("fd00::1", False),
+        ("fd00::1", False),  # unique local
+        ("fec0::1", False),  # site-local (deprecated)
+        ("ff02::1", False),  # multicast
+        ("100::1", False),  # discard-only
+        ("2001:db8::1", False),  # documentation
         ("::ffff:127.0.0.1", False),  # IPv4-mapped loopback
+        ("::ffff:169.254.169.254", False),
+        ("::ffff:8.8.8.8", False),  # IPv4-mapped: never how a public host is reached
+        ("::127.0.0.1", False),  # IPv4-compatible loopback
+        ("::10.0.0.1", False),  # IPv4-compatible private
+        ("::8.8.8.8", False),  # IPv4-compatible (deprecated) of anything
+        ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of 169.254.169.254
+        ("64:ff9b::808:808", True),  # NAT64 of 8.8.8.8
+        ("64:ff9b:1::a00:1", False),  # local-use NAT64 prefix
         ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
-        ("224.0.0.1", False),
+        ("2002:a9fe:a9fe::1", False),  # 6to4 of 169.254.169.254
+        ("2002:c0a8:101::1", False),  # 6to4 of 192.168.1.1
+        ("2002:808:808::1", True),  # 6to4 of 8.8.8.8
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo, client 192.0.2.45
+        ("2001:0:808:808:0:0:80ff:fefe", False),  # Teredo, client 127.0.1.1
+        ("2001:0:808:808:0:0:f7f7:f7f7", False),  # Teredo, even of 8.8.8.8
     ],
 )
 def test_only_public_addresses_are_public(address: str, public: bool) -> None:
     assert is_public(address) is public
+
+
+@pytest.mark.parametrize(
+    ("url", "allow_private", "refused"),
+    [
+        ("https://hooks.example.org/a?b=c", False, None),
+        ("https://8.8.8.8/hook", False, None),
+        ("http://hooks.example.org/a", False, "only https URLs can be posted to"),
+        ("http://127.0.0.1:9/a", False, "only https URLs can be posted to"),
+        ("http://127.0.0.1:9/a", True, None),
+        ("http://localhost:9/a", True, None),
+        ("http://[::1]:9/a", True, None),
+        ("http://hooks.example.org/a", True, "only https URLs can be posted to"),
+        ("http://10.0.0.1/a", True, "only https URLs can be posted to"),
+        ("ftp://hooks.example.org/a", True, "only https URLs can be posted to"),
+        ("https:///nohost", False, "only https URLs can be posted to"),
+        ("https://hooks.example.org:99999/", False, "the URL is not valid"),
+        ("https://127.0.0.1/a", False, "127.0.0.1 is not a public address"),
+        ("https://[::ffff:a9fe:a9fe]/a", False, "::ffff:a9fe:a9fe is not a public address"),
+        ("https://10.0.0.1/a", True, None),
+    ],
+)
+def test_which_urls_may_be_posted_to(url: str, allow_private: bool, refused: str | None) -> None:
+    if refused is None:
+        assert check_url(url, allow_private=allow_private).host
+    else:
+        with pytest.raises(RefusedTarget) as caught:
+            check_url(url, allow_private=allow_private)
+        assert str(caught.value).startswith(refused)
 
 
 @pytest.mark.parametrize(

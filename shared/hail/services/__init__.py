@@ -85,7 +85,8 @@ def deliver(
 ) -> Result:
     """Post with the service's adapter; network failures are worth a retry, a missing
     setting or a refused target address is not."""
-    from hail.services.transport import RefusedTarget, TransportError
+    from hail.services.targets import RefusedTarget
+    from hail.services.transport import TransportError
 
     try:
         return adapter(service)(post, settings, credentials, http)

@@ -1,32 +1,43 @@
-"""HTTP for the adapters: one POST with timeouts, no redirects, a bounded response, and a
-guard that keeps pushes away from loopback, private and link-local addresses. The address
-checked is the address connected to, so a DNS answer cannot change between the two."""
+"""HTTP for the adapters: one POST per exchange, under one overall deadline, to a public
+address only.
 
+- **One deadline** (10 s by default) covers the whole exchange: resolving the name,
+  connecting, the TLS handshake, sending, and reading the whole (bounded) answer. Socket
+  timeouts alone bound each read, not their sum: a remote that drips its answer a byte at a
+  time would hold the worker for as long as it likes. A watchdog timer shuts the socket
+  down when the deadline passes, which ends whatever read or write is blocked on it.
+- **Address guard** (`hail.services.targets`): the URL must be one that may be posted to;
+  the name is resolved once; every address it resolves to must be public, else nothing is
+  sent; the connection is made to those checked addresses (never to the name again, so a
+  second DNS answer cannot differ), while TLS still verifies the certificate for the name
+  (SNI). `allow_private` (local development only) lifts the address check.
+- Redirects are not followed; at most MAX_RESPONSE_BYTES of an answer are read.
+"""
+
+import contextlib
 import http.client
 import ipaddress
 import json
 import re
 import socket
 import ssl
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from hail.services import Result
+from hail.services.targets import RefusedTarget, Target, check_url, is_public
 
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "Hail-Push/1.0"
+DEADLINE_SECONDS = 10.0  # one exchange, all included (SPEC: "Writes, retries and failures")
 
 
 class TransportError(Exception):
     """No answer: DNS, refused or reset connection, TLS, timeout. Worth retrying."""
-
-
-class RefusedTarget(Exception):
-    """The URL may not be posted to (scheme, or a non-public address)."""
 
 
 @dataclass(frozen=True)
@@ -46,80 +57,199 @@ class Reply:
             return None
 
 
-def is_public(address: str) -> bool:
-    """True for a globally routable unicast address."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is not None:
-            ip = embedded
-    return ip.is_global and not ip.is_multicast
+# ------------------------------------------------------------------- exchange ---
+
+
+class _Deadline:
+    """The time left of one exchange, and a watchdog that shuts the exchange's socket down
+    when it runs out (ending a blocked read or write at once)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._ends = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+        self._over = False
+        self._finished = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> "_Deadline":
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._finished = True
+            self._socket = None
+
+    @property
+    def over(self) -> bool:
+        return self._over
+
+    def left(self) -> float:
+        """Seconds left; TransportError once none are."""
+        left = self._ends - time.monotonic()
+        if left <= 0 or self._over:
+            raise TransportError(self.reason())
+        return left
+
+    def reason(self) -> str:
+        return f"timed out (no complete answer within {self.seconds:g} s)"
+
+    def watch(self, sock: socket.socket) -> None:
+        """The socket to shut down when the deadline passes."""
+        with self._lock:
+            self._socket = sock
+            if self._over:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self._over = True
+            if self._socket is not None:
+                _shut(self._socket)
+
+
+def _shut(sock: socket.socket) -> None:
+    # socket.socket's own shutdown, also for an SSLSocket: it acts on the connection (the
+    # blocked reader sees end of file) without touching the TLS object another thread uses.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _resolve(
+    resolver: Callable[..., list[Any]], host: str, port: int, deadline: _Deadline
+) -> list[tuple[Any, Any]]:
+    """(family, socket address) of every address of `host`; the lookup counts against the
+    deadline (getaddrinfo cannot be interrupted, so it runs in a thread that is left to
+    finish on its own if it is too slow)."""
+    found: dict[str, Any] = {}
+
+    def lookup() -> None:
+        try:
+            found["infos"] = resolver(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            found["error"] = exc
+
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+        lookup()  # a literal address: nothing to wait for
+    except ValueError:
+        thread = threading.Thread(target=lookup, name="push-resolve", daemon=True)
+        thread.start()
+        thread.join(deadline.left())
+        if thread.is_alive():
+            raise TransportError(deadline.reason()) from None
+    if "error" in found or not found.get("infos"):
+        raise TransportError(f"cannot resolve {host}")
+    return [(info[0], info[4]) for info in found["infos"]]
+
+
+class _Connection(http.client.HTTPConnection):
+    """An HTTPConnection whose socket is opened by the exchange (to checked addresses)."""
+
+    def __init__(self, host: str, port: int, *, default_port: int, open_socket: Any) -> None:
+        self.default_port = default_port  # Host: without the port when it is the usual one
+        super().__init__(host, port)
+        self._open_socket = open_socket
+
+    def connect(self) -> None:
+        self.sock = self._open_socket()
 
 
 class Http:
-    """POSTs for the adapters. `allow_private` (local development) lifts the address guard."""
+    """POSTs for the adapters, each one exchange under one deadline. `allow_private` (local
+    development) lifts the address guard and allows plain http to loopback."""
 
-    def __init__(self, *, allow_private: bool = False, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        timeout: float = DEADLINE_SECONDS,
+        tls: ssl.SSLContext | None = None,
+        resolver: Callable[..., list[Any]] = socket.getaddrinfo,
+    ) -> None:
         self.allow_private = allow_private
         self.timeout = timeout
-        self._tls = ssl.create_default_context()
+        self._tls = tls or ssl.create_default_context()
+        self._resolver = resolver
 
     def now(self) -> float:
         return time.time()
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> Reply:
-        parts = urlsplit(url)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise RefusedTarget("only http and https URLs can be posted to")
-        try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError as exc:
-            raise RefusedTarget("the URL's port is not valid") from exc
-        host = parts.hostname
-        address = self._address(host, port)
-        connection: http.client.HTTPConnection
-        if parts.scheme == "https":
-            connection = http.client.HTTPSConnection(
-                host, port, timeout=self.timeout, context=self._tls
+        target = check_url(url, allow_private=self.allow_private)
+        with _Deadline(self.timeout) as deadline:
+            addresses = self._addresses(target, deadline)
+            connection = _Connection(
+                target.host,
+                target.port,
+                default_port=443 if target.scheme == "https" else 80,
+                open_socket=lambda: self._open(target, addresses, deadline),
             )
-        else:
-            connection = http.client.HTTPConnection(host, port, timeout=self.timeout)
-
-        def connect_to_checked_address(
-            target: tuple[str, int], timeout: Any = None, source: Any = None
-        ) -> socket.socket:
-            return socket.create_connection((address, target[1]), timeout, source)
-
-        connection._create_connection = connect_to_checked_address  # type: ignore[attr-defined]
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        try:
-            connection.request(
-                "POST", path, body=body, headers={"User-Agent": USER_AGENT, **headers}
-            )
-            response = connection.getresponse()
-            data = response.read(MAX_RESPONSE_BYTES)
-            found = {name.lower(): value for name, value in response.getheaders()}
+            try:
+                connection.request(
+                    "POST", target.path, body=body, headers={"User-Agent": USER_AGENT, **headers}
+                )
+                response = connection.getresponse()
+                data = response.read(MAX_RESPONSE_BYTES)
+                found = {name.lower(): value for name, value in response.getheaders()}
+            except (OSError, ValueError, http.client.HTTPException) as exc:
+                # A socket timeout is never longer than what was left: the deadline too.
+                late = deadline.over or isinstance(exc, TimeoutError)
+                raise TransportError(deadline.reason() if late else _describe(exc)) from exc
+            finally:
+                connection.close()
+            if deadline.over:  # the answer may look complete, but it was cut short
+                raise TransportError(deadline.reason())
             return Reply(response.status, found, data)
-        except (OSError, http.client.HTTPException) as exc:
-            raise TransportError(_describe(exc)) from exc
-        finally:
-            connection.close()
 
-    def _address(self, host: str, port: int) -> str:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise TransportError(f"cannot resolve {host}") from exc
-        addresses = [str(info[4][0]) for info in infos]
+    def _addresses(self, target: Target, deadline: _Deadline) -> list[tuple[Any, Any]]:
+        """Resolve once; refuse the target if any address is not public."""
+        addresses = _resolve(self._resolver, target.host, target.port, deadline)
         if not self.allow_private:
-            for address in addresses:
-                if not is_public(address):
-                    raise RefusedTarget(f"{host} is a loopback, private or link-local address")
-        return addresses[0]
+            for _family, address in addresses:
+                if not is_public(str(address[0])):
+                    raise RefusedTarget(f"{target.host} resolves to a non-public address")
+        return addresses
+
+    def _open(
+        self, target: Target, addresses: list[tuple[Any, Any]], deadline: _Deadline
+    ) -> socket.socket:
+        """A connection to the first checked address that answers (TLS for the name)."""
+        error: OSError | None = None
+        for family, address in addresses:
+            sock: socket.socket = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                deadline.watch(sock)
+                sock.settimeout(deadline.left())
+                sock.connect(address)
+                if target.scheme == "https":
+                    sock = self._tls.wrap_socket(
+                        sock, server_hostname=target.host, do_handshake_on_connect=False
+                    )
+                    deadline.watch(sock)
+                    sock.do_handshake()
+                return sock
+            except OSError as exc:
+                sock.close()
+                error = exc
+                if deadline.over:
+                    break
+            except BaseException:
+                sock.close()
+                raise
+        raise error or TransportError(f"cannot connect to {target.host}")
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError | socket.timeout):
+    if isinstance(exc, TransportError):
+        return str(exc)
+    if isinstance(exc, TimeoutError):
         return "timed out"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"

@@ -6,11 +6,13 @@ from botocore.exceptions import ClientError
 
 from hail.errors import NotFound
 from hail.settings import get_settings
+from hail.storage import publications
 from hail.storage.base import (
     SERIALIZER,
     call,
     dump,
     failed_condition,
+    key,
     load,
     query_prefix,
     table,
@@ -192,8 +194,9 @@ def start_push(
     now: str,
     stale_before: str,
 ) -> dict | None:
-    """Make the pair `pending` under a new push id, unless a push of it is pending already
-    (one pending since before `stale_before` is taken to be lost). Of simultaneous calls
+    """Make the pair `pending` under a new push id (no attempts, no error yet), unless a
+    push of it is pending already (one pending since before `stale_before` is taken to be
+    lost). Of simultaneous calls
     exactly one succeeds; the others raise AlreadyPending. Returns the item as it was
     (None if the pair was never pushed), for undo_push."""
     try:
@@ -202,7 +205,7 @@ def start_push(
             TableName=table(),
             Key=_push_key(publication_id, connection_id),
             UpdateExpression="SET #status = :pending, #push_id = :push_id, #org = :org, "
-            "#conn = :conn, #attempts = :zero, #updated = :now REMOVE #lease",
+            "#conn = :conn, #attempts = :zero, #updated = :now REMOVE #lease, #error",
             ConditionExpression="attribute_not_exists(pk) OR #status <> :pending "
             "OR #updated < :stale",
             ExpressionAttributeNames={
@@ -210,6 +213,7 @@ def start_push(
                 "#org": "org_id",
                 "#conn": "connection_id",
                 "#attempts": "attempts",
+                "#error": "last_error",
             },
             ExpressionAttributeValues={
                 ":pending": {"S": "pending"},
@@ -259,11 +263,14 @@ def claim_push(
     now: str,
     now_epoch: int,
     lease_until: int,
-) -> str:
-    """Take a push for posting: "claimed"; "busy" if another delivery of it holds the lease;
-    "done" if it is finished or another push has replaced it (nothing to do)."""
+) -> tuple[str, dict]:
+    """Take a push for posting, recording the attempt and a lease until `lease_until`:
+    ("claimed", the state as it was before); ("busy", state) if another delivery of it holds
+    an unexpired lease; ("done", state) if it is finished or another push has replaced it
+    (nothing to do). A state that still holds an (expired) lease is that of an attempt that
+    never finished."""
     try:
-        call(
+        resp = call(
             "update_item",
             TableName=table(),
             Key=_push_key(publication_id, connection_id),
@@ -280,6 +287,7 @@ def claim_push(
                 ":retrying": {"S": "retrying"},
                 ":epoch": {"N": str(now_epoch)},
             },
+            ReturnValues="ALL_OLD",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
@@ -288,9 +296,46 @@ def claim_push(
         raw: Any = exc.response.get("Item")
         old = load(raw) or {}
         if old.get("push_id") == push_id and old.get("status") in ACTIVE_PUSH:
-            return "busy"
-        return "done"
-    return "claimed"
+            return "busy", old
+        return "done", old
+    return "claimed", load(resp.get("Attributes")) or {}
+
+
+def note_push_error(
+    publication_id: str,
+    connection_id: str,
+    push_id: str,
+    *,
+    error: str,
+    now: str,
+    lease_until: int,
+) -> bool:
+    """While holding the lease `lease_until`, mark push `push_id` retrying with `error`
+    (why an earlier attempt ended without an outcome). False if the lease is no longer
+    this delivery's or the push is finished or replaced."""
+    try:
+        call(
+            "update_item",
+            TableName=table(),
+            Key=_push_key(publication_id, connection_id),
+            UpdateExpression="SET #status = :retrying, #error = :error, #updated = :now",
+            ConditionExpression="#push_id = :push_id AND #status IN (:pending, :retrying) "
+            "AND #lease = :lease",
+            ExpressionAttributeNames={**_PUSH_NAMES, "#error": "last_error"},
+            ExpressionAttributeValues={
+                ":retrying": {"S": "retrying"},
+                ":pending": {"S": "pending"},
+                ":error": {"S": error},
+                ":now": {"S": now},
+                ":push_id": {"S": push_id},
+                ":lease": {"N": str(lease_until)},
+            },
+        )
+    except ClientError as exc:
+        if failed_condition(exc):
+            return False
+        raise
+    return True
 
 
 def finish_push(
@@ -337,13 +382,17 @@ def finish_push(
     return True
 
 
-def get_connection_and_credentials(
-    org_id: str, connection_id: str
-) -> tuple[dict | None, dict[str, str]]:
-    """A connection and its credentials in one BatchGetItem round trip (two tables)."""
+def get_delivery(
+    org_id: str, connection_id: str, publication_id: str
+) -> tuple[dict | None, dict[str, str], dict | None]:
+    """What a delivery posts with, in one BatchGetItem round trip over two tables: the
+    connection, its credentials, and the publication as it is now (None for what does not
+    exist)."""
     data, secrets = table(), _credentials_table()
+    connection_key = _conn_key(org_id, connection_id)
+    publication_key = _publication_key(publication_id)
     pending: dict[str, Any] = {
-        data: {"Keys": [_conn_key(org_id, connection_id)], "ConsistentRead": True},
+        data: {"Keys": [connection_key, publication_key], "ConsistentRead": True},
         secrets: {"Keys": [_credentials_key(org_id, connection_id)], "ConsistentRead": True},
     }
     found: dict[str, list[dict]] = {data: [], secrets: []}
@@ -352,6 +401,14 @@ def get_connection_and_credentials(
         for name, items in resp["Responses"].items():
             found[name] += [load(i) or {} for i in items]
         pending = resp.get("UnprocessedKeys") or {}
-    connection = unkeyed(found[data][0]) if found[data] else None
+    by_sort_key = {item["sk"]: item for item in found[data]}
+    connection = unkeyed(by_sort_key.get(connection_key["sk"]["S"]))
+    publication = publications.record(by_sort_key.get(publication_key["sk"]["S"]))
     credentials = dict(found[secrets][0].get("values", {})) if found[secrets] else {}
-    return connection, credentials
+    return connection, credentials, publication
+
+
+def _publication_key(publication_id: str) -> dict:
+    # The one place pushes know how a publication is stored (hail.storage.publications
+    # reads and converts it): the worker posts the publication as it is when delivering.
+    return key("PUB", publication_id)

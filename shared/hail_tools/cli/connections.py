@@ -3,11 +3,23 @@
 import argparse
 import os
 import sys
+from urllib.parse import urlsplit
 
 
 def _use_credentials(args: argparse.Namespace) -> None:
     table = args.credentials_table or os.environ.get("CREDENTIALS_TABLE_NAME")
     os.environ["CREDENTIALS_TABLE_NAME"] = table or "CredentialsTable"
+
+
+def _allow_private() -> bool:
+    """Whether URLs may point at loopback and private addresses (and loopback over plain
+    http), as the worker they are for would allow: in local development only, that is with
+    ALLOW_PRIVATE_WEBHOOKS set, or against the embedded AWS of `make run` (whose worker
+    runs with it)."""
+    if os.environ.get("ALLOW_PRIVATE_WEBHOOKS", "").lower() in ("1", "true", "yes"):
+        return True
+    host = urlsplit(os.environ.get("AWS_ENDPOINT_URL", "")).hostname or ""
+    return host in ("localhost", "127.0.0.1", "::1")
 
 
 def _pairs(given: list[str] | None, what: str) -> dict[str, str]:
@@ -55,6 +67,7 @@ def _connection_add(args: argparse.Namespace) -> str:
         exception=args.exception,
         settings=_pairs(args.setting, "setting"),
         credentials=_pairs(args.credential, "credential"),
+        allow_private=_allow_private(),
     )
     credentials = connections_db.get_credentials(args.org, connection["id"])
     return "saved: " + _connection_line(connection, credentials)
@@ -75,6 +88,7 @@ def _connection_update(args: argparse.Namespace) -> str:
         exception=args.exception,
         settings=_pairs(args.setting, "setting"),
         credentials=_pairs(args.credential, "credential"),
+        allow_private=_allow_private(),
     )
     credentials = connections_db.get_credentials(args.org, args.id)
     return "saved: " + _connection_line(connection, credentials)
