@@ -329,3 +329,17 @@ def test_gateway_errors_carry_cors_headers_when_cors_is_on(
         assert exposed == (None if expected is None else "Retry-After,WWW-Authenticate")
     assert not_found.status == 404 and not_found.json()["error"]["error_code"] == "NOT_FOUND"
     assert throttled.header("Retry-After") == "1"
+
+
+# ------------------------------------------------------------------ scanners
+
+
+def test_every_skipped_checkov_rule_has_its_reason() -> None:
+    # Given the scanner's configuration beside the template
+    lines = (tpl.REPO_ROOT / ".checkov.yaml").read_text().splitlines()
+    skips = [n for n, line in enumerate(lines) if re.match(r"\s+- CKV2?_AWS_\d+\s*$", line)]
+
+    # Then each skipped rule is preceded by the comment that says why
+    assert skips
+    for n in skips:
+        assert lines[n - 1].strip().startswith("#"), lines[n]
