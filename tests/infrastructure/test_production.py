@@ -90,6 +90,7 @@ def test_the_access_log_is_one_json_object_with_who_what_and_how_long() -> None:
         "latency",
         "integrationLatency",
         "integrationError",
+        "functionRequestId",  # the Lambda request id, which the functions' logs carry
     } <= set(record)
     assert "$context.requestId" in fmt and "$context.integration.latency" in fmt
 
