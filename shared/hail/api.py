@@ -249,7 +249,8 @@ def lambda_handler(app: FastAPI) -> Callable[[dict, Any], dict]:
     @metrics.log_metrics
     @tracer.capture_lambda_handler
     def handler(event: dict, context: Any) -> dict:
-        return asgi(event, context)
+        with db.time_budget(context):
+            return asgi(event, context)
 
     return handler
 

@@ -55,6 +55,7 @@ from hail.models import utc_now
 from hail.observability import logger, metrics, tracer
 from hail.services import Post, Result
 from hail.settings import get_settings
+from hail.storage import base as db
 from hail.storage import connections as connections_db
 
 MAX_DELAY_SECONDS = 6 * 3600  # a Retry-After beyond this is not honoured in full
@@ -455,7 +456,8 @@ def _lambda(process: Callable[[dict, Any], dict]) -> Callable[[dict, Any], dict]
     @metrics.log_metrics
     @tracer.capture_lambda_handler
     def handler(event: dict, context: Any) -> dict:
-        return process(event, context)
+        with db.time_budget(context):  # the calls of this thread (the pool's have 7 s each)
+            return process(event, context)
 
     return handler
 

@@ -275,7 +275,7 @@ class LocalGateway:
         self.forwarded_proto = forwarded_proto
         self.enforce_timeout = enforce_timeout
         self.functions = tpl.functions(self.template, self.context, base_dir)
-        self.responses = tpl.gateway_responses(self.template)
+        self.responses = tpl.gateway_responses(self.template, self.context)
         api = tpl.resolve(tpl.api_properties(self.template), self.context)
         self.stage = str(api.get("StageName") or self.context.parameters.get("StageName", "prod"))
         self.binary_media_types = [
@@ -433,6 +433,10 @@ class LocalGateway:
         status = (spec.status_code if spec else None) or default_status
         templates = (spec.templates if spec else None) or (fallback.templates if fallback else {})
         headers = {**(fallback.headers if fallback else {}), **(spec.headers if spec else {})}
+        for name, source in (spec.request_headers if spec else {}).items():
+            copied = [v for n, v in request_headers if n.lower() == source.lower()]
+            if copied:  # API Gateway leaves out a header mapped from an absent one
+                headers[name] = copied[-1]
         if not templates:
             templates = {"application/json": '{"message":$context.error.messageString}'}
         accept = ",".join(value for name, value in request_headers if name.lower() == "accept")

@@ -90,7 +90,10 @@ def find_function(project: Project, name: str) -> tpl.Function:
 
 def trigger_kinds(function: tpl.Function) -> set[str]:
     """The kinds of event the template sends the function: api, sqs, s3."""
-    return {KINDS[e.get("Type", "")] for e in function.events.values() if e.get("Type") in KINDS}
+    kinds = {KINDS[e.get("Type", "")] for e in function.events.values() if e.get("Type") in KINDS}
+    if function.sqs_events:  # SQS events or event source mappings of the template
+        kinds.add("sqs")
+    return kinds
 
 
 @dataclass(frozen=True)

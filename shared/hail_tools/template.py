@@ -360,6 +360,34 @@ def _logical_id_of(reference: Any) -> str:
     return str(reference)
 
 
+def _sqs_event(name: str, props: Mapping[str, Any], queue: Any) -> SqsEvent:
+    return SqsEvent(
+        name=name,
+        queue=_logical_id_of(queue),
+        batch_size=int(props.get("BatchSize", 10)),
+        function_response_types=tuple(props.get("FunctionResponseTypes") or ()),
+        maximum_batching_window=int(props.get("MaximumBatchingWindowInSeconds", 0)),
+        enabled=_truthy(props.get("Enabled", True)),
+    )
+
+
+def event_source_mappings(template: Mapping[str, Any]) -> dict[str, list[SqsEvent]]:
+    """The SQS triggers declared as AWS::Lambda::EventSourceMapping, by function logical id.
+
+    (A SAM `Type: SQS` event makes SAM attach AWSLambdaSQSQueueExecutionRole, whose
+    Resource is "*"; a mapping of its own lets the function's policy name its queue.)"""
+    queues = {logical_id for logical_id, _ in _resources_of(template, "AWS::SQS::Queue")}
+    found: dict[str, list[SqsEvent]] = {}
+    for logical_id, resource in _resources_of(template, "AWS::Lambda::EventSourceMapping"):
+        props = resource.get("Properties") or {}
+        source = props.get("EventSourceArn")
+        if _logical_id_of(source) not in queues:
+            continue
+        function = _logical_id_of(props.get("FunctionName"))
+        found.setdefault(function, []).append(_sqs_event(logical_id, props, source))
+    return found
+
+
 def functions(
     template: Mapping[str, Any],
     context: Context | None = None,
@@ -368,6 +396,7 @@ def functions(
     """Each serverless function with the Globals merged in, keyed by logical id."""
     base = base_dir or REPO_ROOT
     globals_ = (template.get("Globals") or {}).get("Function") or {}
+    mappings = event_source_mappings(template)
     result: dict[str, Function] = {}
     for logical_id, resource in _resources_of(template, "AWS::Serverless::Function"):
         props = {**globals_, **(resource.get("Properties") or {})}
@@ -384,21 +413,10 @@ def functions(
         code_uri = base / str(props.get("CodeUri", "."))
         events = props.get("Events") or {}
         sqs_events = [
-            SqsEvent(
-                name=name,
-                queue=_logical_id_of(event["Properties"]["Queue"]),
-                batch_size=int(event["Properties"].get("BatchSize", 10)),
-                function_response_types=tuple(
-                    event["Properties"].get("FunctionResponseTypes") or ()
-                ),
-                maximum_batching_window=int(
-                    event["Properties"].get("MaximumBatchingWindowInSeconds", 0)
-                ),
-                enabled=_truthy(event["Properties"].get("Enabled", True)),
-            )
+            _sqs_event(name, event["Properties"], event["Properties"]["Queue"])
             for name, event in events.items()
             if event.get("Type") == "SQS"
-        ]
+        ] + mappings.get(logical_id, [])
         result[logical_id] = Function(
             logical_id=logical_id,
             code_uri=code_uri,
@@ -441,6 +459,11 @@ class GatewayResponse:
     status_code: int | None
     headers: dict[str, str]  # literal values, quotes stripped
     templates: dict[str, str]  # content type -> body template
+    # Headers copied from the request (`method.request.header.Origin`): name -> request header
+    request_headers: dict[str, str] = field(default_factory=dict)
+
+
+_REQUEST_HEADER = "method.request.header."
 
 
 def _unquote(value: Any) -> str:
@@ -450,18 +473,32 @@ def _unquote(value: Any) -> str:
     return text
 
 
-def gateway_responses(template: Mapping[str, Any]) -> dict[str, GatewayResponse]:
-    """The GatewayResponses of the template's AWS::Serverless::Api, by response type."""
+def gateway_responses(
+    template: Mapping[str, Any], context: Context | None = None
+) -> dict[str, GatewayResponse]:
+    """The GatewayResponses of the template's AWS::Serverless::Api, by response type
+    (resolved against `context`, or the template's defaults, when they use conditions)."""
     result: dict[str, GatewayResponse] = {}
     for _, api in _resources_of(template, "AWS::Serverless::Api"):
-        for kind, spec in ((api.get("Properties") or {}).get("GatewayResponses") or {}).items():
+        specs = (api.get("Properties") or {}).get("GatewayResponses") or {}
+        specs = resolve(specs, context or make_context(dict(template)))
+        for kind, spec in specs.items():
             headers = (spec.get("ResponseParameters") or {}).get("Headers") or {}
             status = spec.get("StatusCode")
             result[kind] = GatewayResponse(
                 status_code=int(status) if status is not None else None,
-                headers={name: _unquote(value) for name, value in headers.items()},
+                headers={
+                    name: _unquote(value)
+                    for name, value in headers.items()
+                    if not str(value).startswith(_REQUEST_HEADER)
+                },
                 templates={
                     key: str(value) for key, value in (spec.get("ResponseTemplates") or {}).items()
+                },
+                request_headers={
+                    name: str(value).removeprefix(_REQUEST_HEADER)
+                    for name, value in headers.items()
+                    if str(value).startswith(_REQUEST_HEADER)
                 },
             )
     return result

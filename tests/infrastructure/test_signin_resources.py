@@ -4,15 +4,12 @@ functions' leading-key-limited IAM against the calls they really make."""
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
 from typing import Any
 
-import boto3
 from hail.auth import SCOPES
 from hail.settings import Settings
 from hail_tools import template as tpl
-from test_push_resources import _allows, _needed, _statements
+from test_iam_by_use import Need, allowed
 
 TEMPLATE = tpl.load_template()
 RESOURCES = TEMPLATE["Resources"]
@@ -104,51 +101,9 @@ def test_the_local_resolver_ignores_what_it_does_not_create(aws: Any) -> None:
     assert kinds == {"AWS::DynamoDB::Table", "AWS::SQS::Queue"}
 
 
-def test_account_functions_touch_only_user_and_organisation_items(
-    seeded: Any, token: Any, local_signin: Any
-) -> None:
-    # Given every DynamoDB call the handlers make (on this thread), by function
-    calls: dict[str, list] = defaultdict(list)
-    current = ["test"]
-
-    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
-        if threading.current_thread() is threading.main_thread():
-            calls[current[0]].append((model.name, params))
-
-    code = local_signin.code("vera")
-    from hail.storage import base as db
-
-    session = boto3._get_default_session()._session
-    session.register("before-parameter-build.dynamodb", record)
-    db.reset()  # a client made from now on reports its calls
-    try:
-        # When the account routes and a token exchange run
-        current[:] = ["AccountsFunction"]
-        for path in ("/v1/me", "/v1/users/paula", "/v1/users/vera/organisations"):
-            response = seeded.request("GET", path, headers={"Authorization": token("vera")})
-            assert response.status == 200
-        assert (
-            seeded.request(
-                "GET", "/v1/organisations/demo-school", headers={"Authorization": token("oscar")}
-            ).status
-            == 200
-        )
-        current[:] = ["OAuthFunction"]
-        assert local_signin.exchange(code).status == 200
-    finally:
-        session.unregister("before-parameter-build.dynamodb", record)
-        db.reset()
-
-    # Then each call is allowed, with its partition keys, by the function's own policy
-    assert {op for op, _ in calls["AccountsFunction"]} == {"GetItem", "BatchGetItem"}
-    assert {op for op, _ in calls["OAuthFunction"]} == {"UpdateItem"}
-    for function_id in ("AccountsFunction", "OAuthFunction"):
-        statements = _statements(function_id)
-        for operation, params in calls[function_id]:
-            for action, resource, keys in _needed(operation, params):
-                assert _allows(statements, action, resource, keys), (function_id, action, keys)
-    # And neither could touch a publication
+def test_account_functions_cannot_touch_publications() -> None:
+    # What they may do is held to what they do by test_iam_by_use; here, what they may not.
+    table = "arn:aws:dynamodb:eu-west-1:123456789012:table/DataTable"
     for function_id in ("AccountsFunction", "OAuthFunction"):
         for action in ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"):
-            table = "arn:aws:dynamodb:eu-west-1:123456789012:table/DataTable"
-            assert not _allows(_statements(function_id), action, table, ["PUB#welcome1"])
+            assert not allowed(function_id, Need(action, table, ("PUB#welcome1",)))

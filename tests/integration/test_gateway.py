@@ -86,9 +86,12 @@ def gateway(tmp_path: Path) -> Iterator[LocalGateway]:
     """A gateway over generated handlers, with the project's gateway responses."""
     (tmp_path / "handlers").mkdir()
     (tmp_path / "handlers" / "app.py").write_text(textwrap.dedent(HANDLERS))
-    project_api = tpl.load_template()["Resources"]["HailApi"]["Properties"]
+    project = tpl.load_template()
+    project_api = project["Resources"]["HailApi"]["Properties"]
     template = {
-        "Parameters": {"StageName": {"Type": "String", "Default": "v1"}},
+        # The project's parameters and conditions: its gateway responses use them (CORS)
+        "Parameters": {**project["Parameters"], "StageName": {"Type": "String", "Default": "v1"}},
+        "Conditions": project["Conditions"],
         "Globals": {
             "Function": {
                 "Timeout": 5,
@@ -244,15 +247,16 @@ def test_body_over_ten_megabytes_is_rejected_before_the_handler(gateway: LocalGa
 
 
 @pytest.mark.parametrize("path", ["/boom", "/malformed"])
-def test_handler_failure_is_a_500_envelope(
+def test_handler_failure_is_a_502_envelope(
     gateway: LocalGateway, path: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a handler that raises or returns a malformed result
     # When it is called
     response = gateway.request("GET", path, headers={"Accept": "application/json"})
 
-    # Then the client gets DEFAULT_5XX, without internals, and the traceback is logged
-    assert response.status == 500
+    # Then the client gets DEFAULT_5XX with API Gateway's own status for a failed function
+    # (502, not turned into 500), without internals, and the traceback is logged
+    assert response.status == 502
     assert response.json() == {
         "error": {"message": "Internal error; it has been logged.", "error_code": "INTERNAL"}
     }

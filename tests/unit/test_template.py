@@ -356,3 +356,86 @@ def test_create_resources_builds_tables_and_queues_idempotently(
             "maxReceiveCount": 3,
         }
         assert len(sqs.list_queues()["QueueUrls"]) == 2
+
+
+def test_event_source_mappings_are_sqs_triggers_of_their_function() -> None:
+    # Given a worker triggered by an event source mapping rather than a SAM SQS event
+    template = {
+        "Resources": {
+            "Jobs": {"Type": "AWS::SQS::Queue"},
+            "Stream": {"Type": "AWS::Kinesis::Stream"},
+            "WorkerFunction": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {"CodeUri": "functions/worker/", "Handler": "app.handler"},
+            },
+            "WorkerTrigger": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {
+                    "FunctionName": {"Ref": "WorkerFunction"},
+                    "EventSourceArn": {"Fn::GetAtt": ["Jobs", "Arn"]},
+                    "BatchSize": 7,
+                    "MaximumBatchingWindowInSeconds": 2,
+                    "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                    "Enabled": False,
+                },
+            },
+            "StreamTrigger": {  # not a queue: not an SQS trigger
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {
+                    "FunctionName": {"Ref": "WorkerFunction"},
+                    "EventSourceArn": {"Fn::GetAtt": ["Stream", "Arn"]},
+                },
+            },
+        }
+    }
+
+    # When the functions are read
+    worker = tpl.functions(template)["WorkerFunction"]
+
+    # Then the mapping is the worker's SQS trigger, as the local triggers run it
+    assert worker.sqs_events == [
+        tpl.SqsEvent("WorkerTrigger", "Jobs", 7, ("ReportBatchItemFailures",), 2, False)
+    ]
+
+
+def test_gateway_response_headers_resolve_conditions_and_copy_request_headers() -> None:
+    # Given gateway responses whose headers depend on a parameter, one copied from the request
+    template = {
+        "Parameters": {"Origins": {"Type": "String", "Default": ""}},
+        "Conditions": {"HasOrigins": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Origins"}, ""]}]}},
+        "Resources": {
+            "Api": {
+                "Type": "AWS::Serverless::Api",
+                "Properties": {
+                    "GatewayResponses": {
+                        "THROTTLED": {
+                            "StatusCode": "429",
+                            "ResponseParameters": {
+                                "Headers": {
+                                    "Retry-After": "'1'",
+                                    "Access-Control-Allow-Origin": {
+                                        "Fn::If": [
+                                            "HasOrigins",
+                                            "method.request.header.Origin",
+                                            {"Ref": "AWS::NoValue"},
+                                        ]
+                                    },
+                                }
+                            },
+                        }
+                    }
+                },
+            }
+        },
+    }
+
+    # When they are read without, then with, the parameter
+    off = tpl.gateway_responses(template)["THROTTLED"]
+    on = tpl.gateway_responses(template, _context(template, Origins="https://a.org"))["THROTTLED"]
+
+    # Then literal headers are unquoted, and the mapped one is named, or absent
+    assert (off.headers, off.request_headers) == ({"Retry-After": "1"}, {})
+    assert (on.headers, on.request_headers) == (
+        {"Retry-After": "1"},
+        {"Access-Control-Allow-Origin": "Origin"},
+    )

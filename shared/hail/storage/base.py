@@ -5,8 +5,9 @@ import contextvars
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,7 +17,8 @@ from typing import Any, TypeVar
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from hail.errors import Conflict, NotFound, Unavailable
 from hail.settings import get_settings
@@ -131,29 +133,71 @@ def _shared_pool() -> ThreadPoolExecutor:
     return _pool
 
 
-# Shared by every AWS client of the layer: fail fast, retry a little, keep connections.
+# ------------------------------------------------------------ time budget ---
+# Shared by every AWS client of the layer: fail fast, retry once, keep connections. One
+# call's worst case is ATTEMPTS x (connect + read) plus the backoff before the retry
+# (botocore's standard mode waits at most 1 s before a second attempt): 7 s. A function
+# whose time left is shorter makes its calls with one attempt (3 s at worst), and with
+# less than that answers 503 instead of being cut off by its timeout.
+CONNECT_TIMEOUT = 1
+READ_TIMEOUT = 2
+ATTEMPTS = 2
+RETRY_BACKOFF = 1
+WORST_CALL = ATTEMPTS * (CONNECT_TIMEOUT + READ_TIMEOUT) + RETRY_BACKOFF
+WORST_SINGLE_ATTEMPT = CONNECT_TIMEOUT + READ_TIMEOUT
+RESERVE = 0.5  # kept to render and return the answer after the last call
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=2,
-    read_timeout=5,
+    retries={"mode": "standard", "total_max_attempts": ATTEMPTS},  # (max_attempts: retries)
+    connect_timeout=CONNECT_TIMEOUT,
+    read_timeout=READ_TIMEOUT,
     tcp_keepalive=True,
 )
-_client: Any = None
+SINGLE_ATTEMPT_CONFIG = CLIENT_CONFIG.merge(
+    Config(retries={"mode": "standard", "total_max_attempts": 1})
+)
+_deadline: ContextVar[float | None] = ContextVar("hail_deadline", default=None)
+_clients: dict[str, Any] = {}
+
+
+@contextmanager
+def time_budget(context: Any) -> Iterator[None]:
+    """Bound the calls made inside by the Lambda context's remaining time."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    deadline = None if remaining is None else time.monotonic() + remaining() / 1000 - RESERVE
+    token = _deadline.set(deadline)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _make(name: str, config: Config) -> Any:
+    made = _clients.get(name)
+    if made is None:
+        made = _clients[name] = boto3.client("dynamodb", config=config)
+        made.meta.events.register("after-call.dynamodb", _count)
+    return made
 
 
 def client() -> Any:
     """The DynamoDB client, made once per container."""
-    global _client
-    if _client is None:
-        _client = boto3.client("dynamodb", config=CLIENT_CONFIG)
-        _client.meta.events.register("after-call.dynamodb", _count)
-    return _client
+    return _make("default", CLIENT_CONFIG)
+
+
+def client_for_time_left() -> Any:
+    """The client whose worst case fits in the time left, or Unavailable (503)."""
+    deadline = _deadline.get()
+    left = None if deadline is None else deadline - time.monotonic()
+    if left is None or left >= WORST_CALL:
+        return client()
+    if left >= WORST_SINGLE_ATTEMPT:
+        return _make("single-attempt", SINGLE_ATTEMPT_CONFIG)
+    raise Unavailable("No time is left to reach the database; retry shortly.", retry_after=1)
 
 
 def reset() -> None:
-    """Forget the client (tests switch between mocked accounts)."""
-    global _client
-    _client = None
+    """Forget the clients (tests switch between mocked accounts)."""
+    _clients.clear()
 
 
 def table() -> str:
@@ -161,12 +205,16 @@ def table() -> str:
 
 
 def call(operation: str, **kwargs: Any) -> Any:
+    """One DynamoDB call: throttling, timeouts and unreachable endpoints are 503."""
     try:
-        return getattr(client(), operation)(**kwargs)
+        return getattr(client_for_time_left(), operation)(**kwargs)
     except ClientError as exc:
         if exc.response["Error"]["Code"] in THROTTLED:
             raise Unavailable("The database is busy; retry shortly.", retry_after=1) from exc
         raise
+    except (BotocoreConnectionError, HTTPClientError) as exc:
+        # ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError, ConnectionClosed...
+        raise Unavailable("The database did not answer in time; retry shortly.") from exc
 
 
 # ------------------------------------------------------------- conversion ---
