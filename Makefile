@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml shared/requirements.txt | cksum | cut -d' ' -f1)
 PORT   ?= 3000
 
-.PHONY: install run test lint bench screenshots clean
+.PHONY: install run test lint bench soak screenshots clean
 
 install: $(STAMP)
 
@@ -32,6 +32,9 @@ lint: install
 
 bench: install
 	@$(BIN)/python -m bench
+
+soak: install
+	@$(BIN)/python -m bench.soak
 
 screenshots: install
 	@$(BIN)/python -m hail_tools.screenshots
