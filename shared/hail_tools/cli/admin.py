@@ -58,13 +58,15 @@ def _publication_css(args: argparse.Namespace) -> str:
 
 
 def add_parsers(kinds: argparse._SubParsersAction) -> None:
-    org = kinds.add_parser("org").add_subparsers(dest="action", required=True)
+    org = kinds.add_parser("org", help="organisations").add_subparsers(dest="action", required=True)
     create = org.add_parser("create", help="create or rename an organisation")
     create.add_argument("org")
     create.add_argument("--name", required=True)
     create.set_defaults(run=_org_create, aws=True)
 
-    member = kinds.add_parser("member").add_subparsers(dest="action", required=True)
+    member = kinds.add_parser(
+        "member", help="an organisation's members and their roles"
+    ).add_subparsers(dest="action", required=True)
     add = member.add_parser("add", help="add a member, or change their role")
     add.add_argument("org")
     add.add_argument("user")
@@ -75,7 +77,9 @@ def add_parsers(kinds: argparse._SubParsersAction) -> None:
     remove.add_argument("user")
     remove.set_defaults(run=_member_remove, aws=True)
 
-    style = kinds.add_parser("style").add_subparsers(dest="action", required=True)
+    style = kinds.add_parser(
+        "style", help="the style catalogue, and the styles offered"
+    ).add_subparsers(dest="action", required=True)
     style_add = style.add_parser("add", help="add or change a style in the catalogue")
     style_add.add_argument("style")
     style_add.add_argument("--name", required=True)
@@ -88,7 +92,9 @@ def add_parsers(kinds: argparse._SubParsersAction) -> None:
     offer.add_argument("--unavailable", action="store_true", help="offer it as 'coming soon'")
     offer.set_defaults(run=_style_offer, aws=True)
 
-    publication = kinds.add_parser("publication").add_subparsers(dest="action", required=True)
+    publication = kinds.add_parser(
+        "publication", help="a publication's page settings"
+    ).add_subparsers(dest="action", required=True)
     css = publication.add_parser("css", help="set (or clear) a publication's custom_css_url")
     css.add_argument("publication")
     css.add_argument("url", nargs="?", help="an https:// stylesheet")
