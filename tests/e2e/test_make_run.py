@@ -143,6 +143,48 @@ def test_hail_admin_changes_the_running_server(server):
     assert bad.stderr.strip() == "error: no organisation 'no-such-org'"
 
 
+def test_make_smoke_passes_against_make_run(server):
+    # Given the running server, and no token (a local one is made)
+    # When `make smoke` checks it
+    run = subprocess.run(
+        ["make", "--no-print-directory", "smoke", f"API={server.url}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    # Then every check passed, and each says what it saw
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == [
+        "PASS  GET /v1/organisations/demo-school/styles",
+        "PASS  GET /v1/organisations/demo-school/publications",
+        "PASS  GET /v1/publications/{id}",
+        "PASS  GET the publication's page",
+        "PASS  no token",
+        "PASS  unknown path",
+    ]
+    assert lines[-1] == f"6 of 6 checks passed against {server.url}"
+
+
+def test_make_smoke_fails_with_a_token_the_stack_refuses(server):
+    run = subprocess.run(
+        ["make", "--no-print-directory", "smoke", f"API={server.url}", "TOKEN=not-a-token"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode != 0
+    assert run.stdout.splitlines()[0].startswith(
+        "FAIL  GET /v1/organisations/demo-school/styles: expected 200, got 401"
+    )
+    assert run.stdout.splitlines()[-1] == (f"2 of 6 checks passed against {server.url}; 4 failed")
+
+
 def test_ctrl_c_stops_everything(server):
     os.killpg(server.process.pid, signal.SIGINT)
     assert server.process.wait(timeout=30) in (0, 2, -signal.SIGINT, 130)
