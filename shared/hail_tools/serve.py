@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -111,6 +112,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 pass  # trailers
             return b"".join(chunks) if size <= MAX_REQUEST_BODY else None
         length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
         if length <= MAX_REQUEST_BODY:
             return self.rfile.read(length)
         while length > 0 and (chunk := self.rfile.read(min(length, 1 << 16))):
@@ -121,14 +124,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         raw_path, _, raw_query = self.path.partition("?")
         headers = list(self.headers.items())
-        body = self._read_body()
+        try:
+            body = self._read_body()
+        except ValueError:  # a Content-Length or chunk size that is not a number
+            self.send_error(HTTPStatus.BAD_REQUEST, "Malformed Content-Length or chunk size")
+            return
         gateway = self.server.gateway
         if body is None:
             response = gateway.gateway_response("REQUEST_TOO_LARGE", headers)
         else:
-            response = gateway.handle(
-                self.command, raw_path, raw_query, headers, body, self.client_address[0]
-            )
+            try:
+                response = gateway.handle(
+                    self.command, raw_path, raw_query, headers, body, self.client_address[0]
+                )
+            except Exception:  # the gateway's own bug: still an answer in the envelope
+                traceback.print_exc(file=sys.stderr)
+                response = gateway.gateway_response("DEFAULT_5XX", headers)
         self._send(response)
         elapsed = (time.perf_counter() - started) * 1000
         sys.stderr.write(f"{self.command} {self.path} {response.status} {elapsed:.0f}ms\n")

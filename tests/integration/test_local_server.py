@@ -69,6 +69,25 @@ NOT_FOUND = {"error": {"message": "No such resource.", "error_code": "NOT_FOUND"
             "431 Request Header Fields Too Large",
             {"error": {"message": HEADERS_TOO_LARGE, "error_code": "BAD_REQUEST"}},
         ),
+        # A body length that is not a number
+        *[
+            (
+                "PUT /v1/publications/camp2026 HTTP/1.1",
+                extra,
+                "400 Bad Request",
+                {
+                    "error": {
+                        "message": "Malformed Content-Length or chunk size.",
+                        "error_code": "BAD_REQUEST",
+                    }
+                },
+            )
+            for extra in (
+                "Content-Length: abc\r\n",
+                "Content-Length: -1\r\n",
+                "Transfer-Encoding: chunked\r\n\r\nzz",
+            )
+        ],
         (
             "GET /v1/publications/camp2026 HTTP/9.1",
             "",
