@@ -36,6 +36,15 @@ from urllib.parse import parse_qsl
 from hail_tools import template as tpl
 
 MAX_REQUEST_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+# API Gateway's quota on the request line and header values of a regional REST API.
+MAX_REQUEST_LINE_AND_HEADERS = 10240
+# The methods API Gateway routes (ANY stands for them all). Methods are case-sensitive: a
+# "get", a TRACE or a CONNECT matches no method of any resource.
+METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
+HEADERS_TOO_LARGE = (
+    "Request header fields too large: API Gateway takes at most 10,240 bytes of request "
+    "line and header values."
+)
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024  # synchronous invocation request/response limit
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -348,11 +357,20 @@ class LocalGateway:
     ) -> Response:
         """Answer one HTTP request as API Gateway and the function behind it would."""
         request_id = str(uuid.uuid4())
-        method = method.upper()
+        target = f"{raw_path}?{raw_query}" if raw_query else raw_path
+        request_line = len(f"{method} {target} HTTP/1.1")
+        if request_line + sum(len(value) for _, value in headers) > MAX_REQUEST_LINE_AND_HEADERS:
+            return self.gateway_response(
+                "DEFAULT_4XX",
+                headers,
+                request_id,
+                message=HEADERS_TOO_LARGE,
+                status=431,
+            )
         if len(body) > MAX_REQUEST_BODY:
             return self.gateway_response("REQUEST_TOO_LARGE", headers, request_id)
         resource, route, params = self.match(method, raw_path)
-        if route is None:
+        if route is None or method not in METHODS:
             return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", headers, request_id)
         event = self._event(method, resource, params, raw_path, raw_query, headers, body, source_ip)
         event["requestContext"]["requestId"] = request_id
@@ -424,13 +442,15 @@ class LocalGateway:
         request_headers: list[tuple[str, str]],
         request_id: str | None = None,
         message: str | None = None,
+        status: int | None = None,
     ) -> Response:
-        """Render a gateway response type (e.g. MISSING_AUTHENTICATION_TOKEN)."""
+        """Render a gateway response type (e.g. MISSING_AUTHENTICATION_TOKEN); `status`
+        overrides its status (refusals API Gateway makes before any route, such as 431)."""
         request_id = request_id or str(uuid.uuid4())
         default_status = DEFAULT_STATUS.get(kind, 500)
         fallback = self.responses.get("DEFAULT_4XX" if default_status < 500 else "DEFAULT_5XX")
         spec = self.responses.get(kind)
-        status = (spec.status_code if spec else None) or default_status
+        status = status or (spec.status_code if spec else None) or default_status
         templates = (spec.templates if spec else None) or (fallback.templates if fallback else {})
         headers = {**(fallback.headers if fallback else {}), **(spec.headers if spec else {})}
         for name, source in (spec.request_headers if spec else {}).items():

@@ -6,6 +6,8 @@ push id it has seen as already done. Every post it got is listed, newest last, a
 
     GET http://127.0.0.1:<port>/      -> {"received": [{"push_id", "signature_valid", ...}]}
 
+(the last KEEP posts, so that a long-running `make run` does not grow without end).
+
     python -m hail_tools.sink [PORT]  runs one on its own (secret: the demo's).
 """
 
@@ -15,10 +17,13 @@ import json
 import sys
 import threading
 import time
+from collections import OrderedDict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from hail.services.webhook import SIGNATURE_HEADER, verify
+
+KEEP = 1000  # posts listed, and push ids remembered to tell a redelivery
 
 
 class _Server(ThreadingHTTPServer):
@@ -32,8 +37,8 @@ class WebhookSink:
     ) -> None:
         self.secret = secret
         self.delay = delay  # seconds before answering (the benchmark's slow remote)
-        self.received: list[dict[str, Any]] = []
-        self._seen: set[str] = set()
+        self.received: deque[dict[str, Any]] = deque(maxlen=KEEP)
+        self._seen: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
         self._server = _Server((host, port), self._handler())
         self._thread = threading.Thread(
@@ -58,7 +63,8 @@ class WebhookSink:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread.is_alive():  # shutdown() waits for a serve_forever() that never ran
+            self._server.shutdown()
         self._server.server_close()
 
     def receive(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
@@ -72,7 +78,10 @@ class WebhookSink:
         with self._lock:
             duplicate = valid and push_id in self._seen
             if valid:
-                self._seen.add(push_id)
+                self._seen[push_id] = None
+                self._seen.move_to_end(push_id)
+                while len(self._seen) > KEEP:
+                    self._seen.popitem(last=False)
             self.received.append(
                 {
                     "received_at": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),

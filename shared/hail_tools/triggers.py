@@ -265,10 +265,16 @@ class LocalPushes:
 
 
 def start_local_pushes(
-    template: dict[str, Any], context: tpl.Context, gateway: Any, sqs_client: Any, host: str
+    template: dict[str, Any],
+    context: tpl.Context,
+    gateway: Any,
+    sqs_client: Any,
+    host: str,
+    receiver: Any = None,
 ) -> LocalPushes:
-    """For `make run`: the webhook sink, the local push settings, atomic writes in the
-    embedded DynamoDB, and the SQS triggers (sharing the gateway's warm handlers)."""
+    """For `make run`: the webhook sink (`receiver`, already bound, or a new one on any free
+    port), the local push settings, atomic writes in the embedded DynamoDB, and the SQS
+    triggers (sharing the gateway's warm handlers)."""
     from hail.settings import get_settings
 
     from hail_tools import sink
@@ -279,6 +285,6 @@ def start_local_pushes(
     gateway.environment.update(LOCAL_ENVIRONMENT)
     gateway.apply_environment()
     get_settings.cache_clear()
-    receiver = sink.start(WEBHOOK_SECRET, host)
+    receiver = receiver.start() if receiver is not None else sink.start(WEBHOOK_SECRET, host)
     stop = start_sqs_triggers(template, context, sqs_client, gateway.handler)
     return LocalPushes(receiver, stop)

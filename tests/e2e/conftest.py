@@ -80,7 +80,14 @@ def server() -> Iterator[Server]:
     process = subprocess.Popen(
         ["make", "run"],
         cwd=REPO,
-        env={**os.environ, "PORT": str(port), "SIGNIN_PORT": "0"},
+        # Free ports only: never those of a developer's own `make run` (3000-3003).
+        env={
+            **os.environ,
+            "PORT": str(port),
+            "AWS_PORT": "0",
+            "SINK_PORT": "0",
+            "SIGNIN_PORT": "0",
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

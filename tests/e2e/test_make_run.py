@@ -2,8 +2,11 @@
 
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,52 @@ def test_ready_line_names_the_port_and_shows_a_curl(server):
     ready = next(line for line in server.output if "Hail API ready on" in line)
     assert ready.strip() == f"Hail API ready on {server.url} (demo data loaded)"
     assert any(line.strip().startswith("curl ") for line in server.output)
+
+
+def test_startup_lists_every_local_endpoint_with_its_variable(server):
+    # Given `make run` started on free ports (the e2e fixture sets every port variable)
+    listed = {}
+    for line in server.output:
+        found = re.match(r"  (API|embedded AWS|webhook sink) +(http://\S+) +(\w+)", line)
+        if found:
+            listed[found[1]] = (found[2], found[3])
+
+    # Then each endpoint is printed with its URL and the variable that moves it
+    assert set(listed) == {"API", "embedded AWS", "webhook sink"}
+    assert listed["API"] == (server.url, "PORT")
+    assert listed["embedded AWS"][1] == "AWS_PORT"
+    assert listed["webhook sink"][1] == "SINK_PORT"
+    # And they answer: the AWS endpoint is the one `hail admin` will use; the sink lists posts
+    local_dir = Path(os.environ["HAIL_LOCAL_DIR"])
+    assert (local_dir / "endpoint").read_text().strip() == listed["embedded AWS"][0]
+    with urllib.request.urlopen(listed["webhook sink"][0], timeout=10) as response:
+        assert "received" in json.loads(response.read())
+
+
+def test_a_port_in_use_stops_make_run_with_one_line_naming_its_variable():
+    # Given a port something else listens on, given as the embedded AWS's
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = {**os.environ, "PORT": "0", "AWS_PORT": str(port), "SINK_PORT": "0"}
+
+        # When `make run` starts
+        run = subprocess.run(
+            ["make", "--no-print-directory", "run"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    # Then it stops at once, saying which variable to change
+    assert run.returncode != 0
+    assert run.stdout == ""
+    assert run.stderr.splitlines()[0] == (
+        f"error: port {port} on 127.0.0.1 (embedded AWS) is already in use: set AWS_PORT to "
+        f"a free port (`make run AWS_PORT={port + 100}`), or AWS_PORT=0 for any free port"
+    )
 
 
 def test_the_demo_over_http(server):
@@ -92,6 +141,48 @@ def test_hail_admin_changes_the_running_server(server):
     )
     assert bad.returncode != 0
     assert bad.stderr.strip() == "error: no organisation 'no-such-org'"
+
+
+def test_make_smoke_passes_against_make_run(server):
+    # Given the running server, and no token (a local one is made)
+    # When `make smoke` checks it
+    run = subprocess.run(
+        ["make", "--no-print-directory", "smoke", f"API={server.url}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    # Then every check passed, and each says what it saw
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == [
+        "PASS  GET /v1/organisations/demo-school/styles",
+        "PASS  GET /v1/organisations/demo-school/publications",
+        "PASS  GET /v1/publications/{id}",
+        "PASS  GET the publication's page",
+        "PASS  no token",
+        "PASS  unknown path",
+    ]
+    assert lines[-1] == f"6 of 6 checks passed against {server.url}"
+
+
+def test_make_smoke_fails_with_a_token_the_stack_refuses(server):
+    run = subprocess.run(
+        ["make", "--no-print-directory", "smoke", f"API={server.url}", "TOKEN=not-a-token"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode != 0
+    assert run.stdout.splitlines()[0].startswith(
+        "FAIL  GET /v1/organisations/demo-school/styles: expected 200, got 401"
+    )
+    assert run.stdout.splitlines()[-1] == (f"2 of 6 checks passed against {server.url}; 4 failed")
 
 
 def test_ctrl_c_stops_everything(server):

@@ -4,6 +4,7 @@ worker, the worker posts to the local webhook sink."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -31,8 +32,8 @@ def _until_not_pending(server: Any, publication: str, ident: str) -> dict[str, A
 
 
 def _sink(server: Any) -> list[dict[str, Any]]:
-    line = next(line for line in server.output if line.startswith("Webhook sink of webhook-demo"))
-    url = line.split(": ", 1)[1].split(" ", 1)[0]
+    line = next(line for line in server.output if line.strip().startswith("webhook sink "))
+    url = re.search(r"http://\S+", line).group(0)
     with urllib.request.urlopen(url, timeout=10) as response:
         received: list[dict[str, Any]] = json.loads(response.read())["received"]
     return received

@@ -151,5 +151,7 @@ def test_a_user_signs_in_and_the_client_gets_tokens_and_calls_me(
 
 def test_make_run_prints_the_sign_in_url_and_the_demo_client(server: Any) -> None:
     (line,) = [line for line in server.output if line.startswith("Sign-in: ")]
-    assert f"Sign-in: {server.url}/oauth/authorise (local issuer http://127.0.0.1:" in line
-    assert "demo OAuth client demo-client / demo-secret" in line
+    assert f"Sign-in: {server.url}/oauth/authorise with the demo OAuth client" in line
+    assert "demo-client / demo-secret" in line
+    (issuer,) = [line for line in server.output if line.strip().startswith("sign-in ")]
+    assert "http://127.0.0.1:" in issuer and "SIGNIN_PORT" in issuer

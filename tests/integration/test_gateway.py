@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from hail_tools import template as tpl
-from hail_tools.gateway import MAX_REQUEST_BODY, LocalGateway
+from hail_tools.gateway import HEADERS_TOO_LARGE, MAX_REQUEST_BODY, LocalGateway
 
 HANDLERS = """
 import base64
@@ -326,3 +326,74 @@ def test_without_gateway_responses_the_api_gateway_defaults_apply(tmp_path: Path
     assert response.status == 403
     assert response.json() == {"message": "Missing Authentication Token"}
     assert response.header("x-amzn-ErrorType") == "MissingAuthenticationTokenException"
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "get", "Post"])
+def test_a_method_api_gateway_does_not_route_is_an_unknown_route(
+    gateway: LocalGateway, method: str
+) -> None:
+    # Given a method that is not one of API Gateway's (they are case-sensitive), on a path
+    # with an ANY route and on one with a GET route
+    for path in ("/binary", "/things/abc"):
+        # When it is requested
+        response = gateway.request(method, path)
+
+        # Then no handler runs: the unknown-route response, in the envelope
+        assert response.status == 404
+        assert response.json() == {
+            "error": {"message": "No such resource.", "error_code": "NOT_FOUND"}
+        }
+
+
+def test_request_line_and_headers_over_10_kib_are_refused_with_431(gateway: LocalGateway) -> None:
+    # Given headers whose values, with the request line, pass API Gateway's 10,240 bytes,
+    # and others just under the limit
+    line = len("GET /things/abc HTTP/1.1")
+    over = {"X-Big": "a" * (10240 - line + 1)}
+    under = {"X-Big": "a" * (10240 - line)}
+
+    # When each is sent
+    refused = gateway.request("GET", "/things/abc", headers=over)
+    accepted = gateway.request("GET", "/things/abc", headers=under)
+
+    # Then the first is 431 in the envelope, before any handler; the second reaches it
+    assert refused.status == 431
+    assert refused.json() == {"error": {"message": HEADERS_TOO_LARGE, "error_code": "BAD_REQUEST"}}
+    assert accepted.status == 200
+
+
+def test_compact_gateway_templates_render_byte_for_byte_as_the_functions_do(
+    tmp_path: Path,
+) -> None:
+    # Given gateway responses whose templates are compact JSON, as the functions write it
+    from hail.errors import error_body
+
+    compact = '{"error":{"message":"No such resource.","error_code":"NOT_FOUND"}}'
+    message = '{"error":{"message":$context.error.messageString,"error_code":"BAD_REQUEST"}}'
+    template = {
+        "Resources": {
+            "Api": {
+                "Type": "AWS::Serverless::Api",
+                "Properties": {
+                    "StageName": "prod",
+                    "GatewayResponses": {
+                        "MISSING_AUTHENTICATION_TOKEN": {
+                            "StatusCode": "404",
+                            "ResponseTemplates": {"application/json": compact},
+                        },
+                        "DEFAULT_4XX": {"ResponseTemplates": {"application/json": message}},
+                    },
+                },
+            },
+            "EchoFunction": _function("echo", ("/things", "GET")),
+        }
+    }
+    gateway = LocalGateway(template, base_dir=tmp_path)
+
+    # When the gateway answers an unknown route, and renders a message of its own
+    unknown = gateway.request("GET", "/nowhere")
+    too_large = gateway.request("GET", "/things", headers={"X-Big": "a" * 10240})
+
+    # Then the bodies are exactly what a function's envelope would be
+    assert unknown.body == error_body(404, "NOT_FOUND", "No such resource.", None, None)[0]
+    assert too_large.body == error_body(431, "BAD_REQUEST", HEADERS_TOO_LARGE, None, None)[0]

@@ -253,7 +253,9 @@ def _client_remove(args: argparse.Namespace) -> str:
 
 
 def add_parsers(kinds: argparse._SubParsersAction) -> None:
-    org = kinds.add_parser("org").add_subparsers(dest="action", required=True)
+    org = kinds.add_parser("org", help="organisations and their public profile").add_subparsers(
+        dest="action", required=True
+    )
     create = org.add_parser("create", help="create an organisation (or rename it)")
     create.add_argument("org")
     create.add_argument("--name", required=True)
@@ -268,7 +270,9 @@ def add_parsers(kinds: argparse._SubParsersAction) -> None:
     show.add_argument("org")
     show.set_defaults(run=_org_show, aws=True)
 
-    user = kinds.add_parser("user").add_subparsers(dest="action", required=True)
+    user = kinds.add_parser("user", help="users' profiles").add_subparsers(
+        dest="action", required=True
+    )
     user_add = user.add_parser("add", help="create a user's profile (or change it)")
     user_add.add_argument("user", help="the user id: the sub of their access tokens")
     _user_options(user_add)
@@ -281,7 +285,9 @@ def add_parsers(kinds: argparse._SubParsersAction) -> None:
     user_show.add_argument("user")
     user_show.set_defaults(run=_user_show, aws=True)
 
-    client = kinds.add_parser("client").add_subparsers(dest="action", required=True)
+    client = kinds.add_parser("client", help="OAuth clients of the local sign-in").add_subparsers(
+        dest="action", required=True
+    )
     client_add = client.add_parser("add", help="register an OAuth client with the local sign-in")
     client_add.add_argument("client", help="the client_id")
     client_add.add_argument(

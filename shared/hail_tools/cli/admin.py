@@ -55,7 +55,9 @@ def _publication_css(args: argparse.Namespace) -> str:
 
 
 def add_parsers(kinds: argparse._SubParsersAction) -> None:
-    member = kinds.add_parser("member").add_subparsers(dest="action", required=True)
+    member = kinds.add_parser(
+        "member", help="an organisation's members and their roles"
+    ).add_subparsers(dest="action", required=True)
     add = member.add_parser("add", help="add a member, or change their role")
     add.add_argument("org")
     add.add_argument("user")
@@ -66,7 +68,9 @@ def add_parsers(kinds: argparse._SubParsersAction) -> None:
     remove.add_argument("user")
     remove.set_defaults(run=_member_remove, aws=True)
 
-    style = kinds.add_parser("style").add_subparsers(dest="action", required=True)
+    style = kinds.add_parser(
+        "style", help="the style catalogue, and the styles offered to an organisation"
+    ).add_subparsers(dest="action", required=True)
     style_add = style.add_parser("add", help="add or change a style in the catalogue")
     style_add.add_argument("style")
     style_add.add_argument("--name", required=True)
@@ -79,7 +83,9 @@ def add_parsers(kinds: argparse._SubParsersAction) -> None:
     offer.add_argument("--unavailable", action="store_true", help="offer it as 'coming soon'")
     offer.set_defaults(run=_style_offer, aws=True)
 
-    publication = kinds.add_parser("publication").add_subparsers(dest="action", required=True)
+    publication = kinds.add_parser(
+        "publication", help="what an operator sets on a publication (its page's stylesheet)"
+    ).add_subparsers(dest="action", required=True)
     css = publication.add_parser("css", help="set (or clear) a publication's custom_css_url")
     css.add_argument("publication")
     css.add_argument("url", nargs="?", help="an https:// stylesheet")
