@@ -32,14 +32,20 @@ ORG = "/v1/organisations/demo-school"
 
 def _load_publications(count: int) -> None:
     """Write `count` publications straight into the table, as the API would have."""
-    from hail.editorial import plain_text
+    from hail.records import Publication, StyleSnapshot
     from hail.storage import base as db
     from hail.storage import publications as publications_db
 
     rng = random.Random(42)
     words = ["camp", "sport", "music", "art", "science", "trip"]
     words += ["news", "term", "award", "open", "day", "fair"]
-    style = {"id": "magazine", "name": "Magazine", "description": "", "preview_url": ""}
+    style: StyleSnapshot = {
+        "id": "magazine",
+        "name": "Magazine",
+        "description": "",
+        "preview_url": "",
+        "available": True,
+    }
     client = db.client()
     table = os.environ["TABLE_NAME"]
     published = 0
@@ -54,25 +60,25 @@ def _load_publications(count: int) -> None:
             if rng.random() < 0.2
             else f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         )
-        pub = {
+        created = f"2025-{1 + i % 12:02d}-{1 + i % 28:02d} 10:00:00.{i:06d}"
+        pub: Publication = {
             "id": f"b{i:07d}",
             "org_id": "demo-school",
             "title": title,
             "editorial": editorial,
-            "search_text": f"{title} {plain_text(editorial)}".casefold(),
             "due_date": f"{due} 00:00:00" if due else None,
             "custom_css_url": None,
             "status": status,
-            "number_of_articles": 0,
             "style": style,
-            "featured_article": None,
-            "created_at": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d} 10:00:00.{i:06d}",
+            "articles": [],
+            "featured_article_id": None,
+            "private_tags": [],
+            "created_at": created,
             "created_by": "paula",
+            "updated_at": created,
             "version": 1,
-            "watchers": {"paula"},
-            "unwatchers": set(),
         }
-        batch.append({"PutRequest": {"Item": publications_db.publication_item(pub)}})
+        batch.append({"PutRequest": {"Item": db.dump(publications_db.item(pub))}})
         if len(batch) == 25:
             client.batch_write_item(RequestItems={table: batch})
             batch = []
@@ -81,7 +87,7 @@ def _load_publications(count: int) -> None:
     client.update_item(
         TableName=table,
         Key={"pk": {"S": "ORG#demo-school"}, "sk": {"S": "ORG"}},
-        UpdateExpression="ADD n_published :p, n_unpublished :u",
+        UpdateExpression="ADD c_PUB_published :p, c_PUB_unpublished :u",
         ExpressionAttributeValues={
             ":p": {"N": str(published)},
             ":u": {"N": str(count - published)},

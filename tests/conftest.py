@@ -133,7 +133,7 @@ def _reset_layer_caches() -> None:
     for module_name, attribute in (
         ("hail.settings", "get_settings"),
         ("hail.auth", "get_verifier"),
-        ("hail.storage", "reset"),
+        ("hail.storage.base", "reset"),
         ("hail.queue", "reset"),
         ("hail.pushing", "default_worker"),
     ):

@@ -9,7 +9,7 @@ Views name them from the organisation's catalogue of tags (one Query) and the me
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from hail import lists
 from hail.access import member_role, new_id, require_role
@@ -207,46 +207,44 @@ def count(user_id: str, org_id: str, params: lists.Params) -> int:
 # ------------------------------------------------------------------ writing ---
 
 
+def references(article: Article) -> dict[str, set[str]]:
+    """What an article refers to, by the field a client names it in."""
+    heroes = {"images": article["hero_image_id"], "videos": article["hero_video_id"]}
+    found = {
+        "tags": set(article["tags"]),
+        "private_tags": set(article["private_tags"]),
+        "images": set(article["images"]),
+        "videos": set(article["videos"]),
+    }
+    for kind, hero in heroes.items():
+        if hero is not None:
+            found[kind].add(hero)
+    return found
+
+
 def _refs_checked(org_id: str, article: Article, old: Article | None) -> dict[str, int]:
     """Check that what the article newly refers to is its organisation's (422 otherwise);
     the deletion generations read first, for the write's condition."""
-    before = old or {"tags": [], "private_tags": [], "images": [], "videos": []}
-    new_tags = set(article["tags"]) - set(before["tags"])
-    new_private = set(article["private_tags"]) - set(before["private_tags"])
-    new_media = (set(article["images"]) - set(before["images"])) | (
-        {article["hero_image_id"]} - {None, (old or {}).get("hero_image_id")}
-    )
-    new_videos = (set(article["videos"]) - set(before["videos"])) | (
-        {article["hero_video_id"]} - {None, (old or {}).get("hero_video_id")}
-    )
-    if not (new_tags or new_private or new_media or new_videos):
+    now = references(article)
+    before = references(old) if old else {kind: set() for kind in now}
+    added = {kind: now[kind] - before[kind] for kind in now}
+    if not any(added.values()):
         return {}
     org = db.get_item("ORG", org_id, consistent=True) or {}
     generations = {tags_db.GENERATION: int(org.get(tags_db.GENERATION, 0))}
     catalogue = tags_db.catalogue(org_id, consistent=True)
     problems = []
-    for field_name, wanted, private in (
-        ("tags", new_tags, False),
-        ("private_tags", new_private, True),
-    ):
-        for tag_id in sorted(wanted):
+    for field_name, private in (("tags", False), ("private_tags", True)):
+        for tag_id in sorted(added[field_name]):
             tag = catalogue.get(tag_id)
             if tag is None or tag["private"] != private:
                 kind = "private tag" if private else "tag"
-                problems.append(
-                    {
-                        "field": field_name,
-                        "message": f"'{tag_id}' is not one of the organisation's {kind}s",
-                    }
-                )
-    for field_name, wanted in (("images", new_media), ("videos", new_videos)):
-        for ident in sorted(wanted):
-            problems.append(
-                {
-                    "field": field_name,
-                    "message": f"'{ident}' is not one of the organisation's {field_name}",
-                }
-            )
+                message = f"'{tag_id}' is not one of the organisation's {kind}s"
+                problems.append({"field": field_name, "message": message})
+    for field_name in ("images", "videos"):
+        for ident in sorted(added[field_name]):
+            message = f"'{ident}' is not one of the organisation's {field_name}"
+            problems.append({"field": field_name, "message": message})
     if problems:
         raise Unprocessable(
             "The article refers to something that is not its organisation's.", errors=problems
@@ -262,7 +260,7 @@ def _require_title_to_publish(article: Article) -> None:
         )
 
 
-def _apply(article: dict[str, Any], fields: ArticleFields) -> dict[str, Any]:
+def _apply(article: dict[str, Any], fields: ArticleFields) -> Article:
     given = fields.model_fields_set
     for name in _WRITABLE:
         if name in given:
@@ -286,7 +284,7 @@ def _apply(article: dict[str, Any], fields: ArticleFields) -> dict[str, Any]:
         article["hero_image_id"] = fields.hero_image
     if "hero_video" in given:
         article["hero_video_id"] = fields.hero_video
-    return article
+    return cast(Article, article)
 
 
 def create(

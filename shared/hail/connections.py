@@ -17,6 +17,7 @@ from hail.errors import BadRequest, NotFound, Unavailable
 from hail.models import PushRequest, utc_now
 from hail.observability import logger
 from hail.publications import member_role, new_id, require_role
+from hail.records import Publication
 from hail.services import NAMES
 from hail.settings import get_settings
 from hail.storage import accounts as accounts_db
@@ -85,7 +86,7 @@ def view(connection: dict, state: dict | None) -> dict:
 # ------------------------------------------------------------------ the API ---
 
 
-def _publication(user_id: str, publication_id: str) -> tuple[dict, str]:
+def _publication(user_id: str, publication_id: str) -> tuple[Publication, str]:
     found = publications_db.fetch(user_id=user_id, publication_id=publication_id)
     pub = found.publication
     if pub is None:
@@ -102,7 +103,7 @@ def list_for_publication(user_id: str, publication_id: str) -> list[dict]:
     return [view(c, states.get(c["id"])) for c in found]
 
 
-def _pushable(connection: dict | None, connection_id: str, pub: dict) -> dict:
+def _pushable(connection: dict | None, connection_id: str, pub: Publication) -> dict:
     if connection is None:
         raise BadRequest(f"'{connection_id}' is not one of the organisation's connections.")
     if connection.get("exception"):

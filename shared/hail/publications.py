@@ -334,9 +334,9 @@ def list_page(user_id: str, org_id: str, params: lists.Params) -> tuple[list[Sho
 
     def load(entries: list[idx.Entry]) -> list[Publication]:
         ids = [e.pk.split("#", 1)[1] for e in entries]
-        found = publications_db.get_many(ids, user_id)
-        watches.update({i: publications_db.watch_state(found, i) for i in ids})
-        return [found[i] for i in ids if found.get(i) is not None]
+        found, watched = publications_db.get_many(ids, user_id)
+        watches.update(watched)
+        return [found[i] for i in ids if i in found]
 
     source = lists.Source(
         listing=partial(_listed, org_id), load=load, sort_key=sort_key, search_text=search_text
@@ -370,7 +370,7 @@ def count(user_id: str, org_id: str, params: lists.Params) -> int:
     source = lists.Source(
         listing=partial(_listed, org_id),
         load=lambda entries: list(
-            publications_db.get_many([e.pk.split("#", 1)[1] for e in entries]).values()
+            publications_db.get_many([e.pk.split("#", 1)[1] for e in entries])[0].values()
         ),
         sort_key=sort_key,
         search_text=search_text,
@@ -429,7 +429,7 @@ def drop_article(publication_id: str, article_id: str, user_id: str) -> None:
     """Take a deleted article out of a publication (and clear it where it was featured):
     the article's own deletion rules apply, not the publication's."""
     for _attempt in range(5):
-        pub = publications_db.get_many([publication_id]).get(publication_id)
+        pub = publications_db.get_many([publication_id])[0].get(publication_id)
         if pub is None or article_id not in pub["articles"]:
             return
         new: Publication = {

@@ -53,6 +53,7 @@ from hail import queue, services
 from hail.connections import PushJob, timestamp
 from hail.models import utc_now
 from hail.observability import logger, metrics, tracer
+from hail.records import Publication
 from hail.services import Post, Result
 from hail.settings import get_settings
 from hail.storage import base as db
@@ -132,7 +133,7 @@ class Delivery:
 
     connection: dict | None
     credentials: dict[str, str]
-    publication: dict | None
+    publication: Publication | None
 
 
 class PushStore(Protocol):

@@ -13,7 +13,7 @@ from hail.access import member_role, new_id, require_role
 from hail.errors import BadRequest, Changed, Conflict, NotFound
 from hail.models import TagCreate, TagFields, utc_now
 from hail.preconditions import check_if_match, etag, precondition_failed
-from hail.records import Tag
+from hail.records import Article, Publication, Tag
 from hail.storage import articles as articles_db
 from hail.storage import base as db
 from hail.storage import jobs as jobs_db
@@ -189,7 +189,7 @@ def _remove_tag(kind: str, item_id: str, tag_id: str) -> int:
             article = articles_db.get_many([item_id], consistent=True).get(item_id)
             if article is None or tag_id not in article["tags"] + article["private_tags"]:
                 return 0
-            new = {
+            new: Article = {
                 **article,
                 "tags": [t for t in article["tags"] if t != tag_id],
                 "private_tags": [t for t in article["private_tags"] if t != tag_id],
@@ -201,10 +201,10 @@ def _remove_tag(kind: str, item_id: str, tag_id: str) -> int:
             except Conflict:
                 continue
         else:
-            pub = publications_db.get_many([item_id]).get(item_id)
+            pub = publications_db.get_many([item_id])[0].get(item_id)
             if pub is None or tag_id not in pub["private_tags"]:
                 return 0
-            new_pub = {
+            new_pub: Publication = {
                 **pub,
                 "private_tags": [t for t in pub["private_tags"] if t != tag_id],
                 "version": pub["version"] + 1,

@@ -1,5 +1,7 @@
 """The demo data `make run` loads (fixed ids, listed in the README)."""
 
+from typing import Any
+
 from hail import connections, publications
 from hail.errors import Conflict
 from hail.models import ArticleCreate, PublicationCreate, TagCreate
@@ -129,7 +131,7 @@ WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - demo data, local only
 UNREACHABLE_WEBHOOK = "http://127.0.0.1:9/hooks/demo"  # without a sink: pushes are retried
 
 
-def demo_connections(webhook_url: str) -> list[dict]:
+def demo_connections(webhook_url: str) -> list[dict[str, Any]]:
     return [
         {
             "connection_id": "webhook-demo",
@@ -192,7 +194,7 @@ def seed(webhook_url: str | None = None, avatar_base: str = AVATAR_BASE) -> list
     for style_id, name, description, preview_url in STYLES:
         accounts_db.put_style(style_id, name, description, preview_url)
     for org_id, (name, styles) in ORGANISATIONS.items():
-        created = ORGANISATION_PROFILES[org_id]["created"]
+        created = str(ORGANISATION_PROFILES[org_id]["created"])
         accounts_db.put_organisation(
             org_id, name, organisation_profile(org_id, avatar_base), now=created
         )
@@ -213,10 +215,10 @@ def seed(webhook_url: str | None = None, avatar_base: str = AVATAR_BASE) -> list
             done.append(f"publication {pub_id}")
         except db.IdTaken:
             pass
-    for fields in demo_connections(webhook_url or UNREACHABLE_WEBHOOK):
+    for connection in demo_connections(webhook_url or UNREACHABLE_WEBHOOK):
         # Local data: the webhook may post to the local sink over http.
-        connections.add_connection("demo-school", only_new=True, allow_private=True, **fields)
-        done.append(f"connection {fields['connection_id']}")
+        connections.add_connection("demo-school", only_new=True, allow_private=True, **connection)
+        done.append(f"connection {connection['connection_id']}")
     done += seed_content()
     return done
 
@@ -224,7 +226,7 @@ def seed(webhook_url: str | None = None, avatar_base: str = AVATAR_BASE) -> list
 def seed_content() -> list[str]:
     """The demo tags, articles and the publications' articles (hail_tools.demo_content),
     written as the API would have written them (sanitised and validated the same way)."""
-    from hail.records import Article, Tag
+    from hail.records import Article, Publication, Tag
     from hail.storage import articles as articles_db
     from hail.storage import publications as publications_db
     from hail.storage import tags as tags_db
@@ -235,15 +237,15 @@ def seed_content() -> list[str]:
     done = []
     for private, given in ((False, demo_content.TAGS), (True, demo_content.PRIVATE_TAGS)):
         for raw in given:
-            fields = TagCreate.model_validate(
+            tag_fields = TagCreate.model_validate(
                 {"name": raw["name"], "description": raw["description"]}
             )
             tag: Tag = {
                 "id": raw["id"],
                 "org_id": raw["org"],
                 "private": private,
-                "name": fields.name,
-                "description": fields.description or "",
+                "name": tag_fields.name,
+                "description": tag_fields.description or "",
                 "created_at": "2026-01-20 08:00:00.000000",
                 "version": 1,
             }
@@ -301,15 +303,15 @@ def seed_content() -> list[str]:
         except db.IdTaken:
             pass
     for publication_id, made_of in demo_content.PUBLICATION_ARTICLES.items():
-        pub = publications_db.get_many([publication_id]).get(publication_id)
+        pub = publications_db.get_many([publication_id])[0].get(publication_id)
         if pub is None or pub["articles"]:
             continue
         change = Change()
         articles_db.in_publication(change, made_of["articles"], publication_id)
-        new = {
+        new: Publication = {
             **pub,
             "articles": list(made_of["articles"]),
-            "featured_article_id": made_of["featured"],
+            "featured_article_id": str(made_of["featured"]),
         }  # the publication as first written: version 1, not edited
         publications_db.save(pub, new, before=change)
         done.append(f"articles of {publication_id}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 from hail_tools import demo_content as content
 from hail_tools.demo import ORGANISATIONS, PUBLICATIONS
@@ -121,11 +122,13 @@ def article(article_id: str, pictures: bool = True) -> dict:
 def publication(pub_id: str, pictures: bool = True, style: str | None = None) -> tuple[dict, list]:
     """A demo publication as the API shows it, and its articles in order."""
     _, _, _, fields = next(p for p in PUBLICATIONS if p[2] == pub_id)
-    chosen = content.PUBLICATION_ARTICLES.get(pub_id, {"articles": [], "featured": None})
-    articles = [article(i, pictures) for i in chosen["articles"]]
+    chosen: dict[str, Any] = content.PUBLICATION_ARTICLES.get(
+        pub_id, {"articles": [], "featured": None}
+    )
+    articles = [article(i, pictures) for i in chosen["articles"] or []]
     featured = next((a for a in articles if a["id"] == chosen["featured"]), None)
     style_id = style or fields["style_id"]
-    pub = {
+    pub: dict[str, Any] = {
         "id": pub_id,
         "title": fields.get("title") or "",
         "editorial": fields.get("editorial") or "",

@@ -20,12 +20,12 @@ from hail_tools import browser, page_fixtures
 from hail_tools import template as tpl
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, FloatRect, Page, Route
+    from playwright.sync_api import BrowserContext, FloatRect, Page, Route, ViewportSize
 
 OUT = tpl.REPO_ROOT / "docs" / "screenshots"
 PAGES_ORIGIN = "https://pages.hail.test"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 812}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 375, "height": 812}
 WIDTHS = (("", DESKTOP, 1), ("-phone", PHONE, 2))
 TALLEST = 2000  # CSS pixels: the top of a long page says enough, and keeps the files small
 EAGER = "document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager' })"

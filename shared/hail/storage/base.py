@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -98,16 +98,27 @@ _pool_lock = threading.Lock()
 PARALLEL_CALLS = 16  # threads of the shared pool (one request at a time in Lambda)
 
 
-def parallel(*work: Callable[[], T]) -> list[T]:
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+
+
+@overload
+def parallel(a: Callable[[], A], b: Callable[[], B], /) -> tuple[A, B]: ...
+@overload
+def parallel(a: Callable[[], A], b: Callable[[], B], c: Callable[[], C], /) -> tuple[A, B, C]: ...
+@overload
+def parallel(*work: Callable[[], T]) -> tuple[T, ...]: ...
+def parallel(*work: Callable[[], Any]) -> tuple[Any, ...]:
     """Run independent reads at the same time: they cost one round trip each only as long
     as the longest of them. The results come back in the order given; the first failure is
     raised. Nested calls (from inside a branch) get threads of their own, so a busy pool
     can never wait on itself."""
     if len(work) <= 1:
-        return [w() for w in work]
+        return tuple(w() for w in work)
     counters = [[0] for _ in work]
 
-    def branch(fn: Callable[[], T], counter: list[int]) -> T:
+    def branch(fn: Callable[[], Any], counter: list[int]) -> Any:
         _branch.set(counter)
         return fn()
 
@@ -121,7 +132,7 @@ def parallel(*work: Callable[[], T]) -> list[T]:
         with ThreadPoolExecutor(len(runs), thread_name_prefix="hail-db-nested") as own:
             results = [future.result() for future in [own.submit(run) for run in runs]]
     _add_round_trips(max(counter[0] for counter in counters))
-    return results
+    return tuple(results)
 
 
 def _shared_pool() -> ThreadPoolExecutor:

@@ -5,6 +5,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from hail.errors import NotFound
+from hail.records import Publication
 from hail.settings import get_settings
 from hail.storage import publications
 from hail.storage.base import (
@@ -384,7 +385,7 @@ def finish_push(
 
 def get_delivery(
     org_id: str, connection_id: str, publication_id: str
-) -> tuple[dict | None, dict[str, str], dict | None]:
+) -> tuple[dict | None, dict[str, str], Publication | None]:
     """What a delivery posts with, in one BatchGetItem round trip over two tables: the
     connection, its credentials, and the publication as it is now (None for what does not
     exist)."""

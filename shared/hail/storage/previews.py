@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from botocore.exceptions import ClientError
 
+from hail.records import Publication
 from hail.storage.base import batch_get, call, dump, key, table
 from hail.storage.publications import record
 
@@ -91,7 +92,9 @@ def spend_preview(
     return True
 
 
-def get_page(publication_id: str, session_hashes: Iterable[str]) -> tuple[dict | None, list[dict]]:
+def get_page(
+    publication_id: str, session_hashes: Iterable[str]
+) -> tuple[Publication | None, list[dict]]:
     """A publication and the named preview sessions, in one BatchGetItem round trip."""
     items = batch_get([("PUB", publication_id), *(("SESSION", h) for h in session_hashes)])
     pub = next((item for item in items if item["sk"] == "PUB"), None)

@@ -98,32 +98,31 @@ def record(item: dict | None) -> Publication | None:
     return cast(Publication, pub)
 
 
-def get_many(publication_ids: Iterable[str], user_id: str | None = None) -> dict[str, Any]:
-    """Publications by id (missing ones absent), and with `user_id` that user's watch
-    states as "watch:<id>" entries; one round trip."""
+def get_many(
+    publication_ids: Iterable[str], user_id: str | None = None
+) -> tuple[dict[str, Publication], dict[str, str]]:
+    """Publications by id (missing ones absent) and, with `user_id`, that user's watch
+    state of each (where there is one); one round trip."""
     ids = list(dict.fromkeys(publication_ids))
     keys = [key("PUB", i) for i in ids]
     if user_id is not None:
         keys += [item_key(f"PUB#{i}", f"WATCH#{user_id}") for i in ids]
-    found: dict[str, Any] = {}
+    pubs: dict[str, Publication] = {}
+    watches: dict[str, str] = {}
     for item in batch_get_keys(keys):
         ident = item["pk"].split("#", 1)[1]
-        if item["sk"] == "PUB":
-            found[ident] = record(item)
-        else:
-            found[f"watch:{ident}"] = item.get("state")
-    return found
-
-
-def watch_state(found: dict[str, Any], publication_id: str) -> str | None:
-    state = found.get(f"watch:{publication_id}")
-    return state if isinstance(state, str) else None
+        pub = record(item) if item["sk"] == "PUB" else None
+        if pub is not None:
+            pubs[ident] = pub
+        elif isinstance(item.get("state"), str):
+            watches[ident] = item["state"]
+    return pubs, watches
 
 
 # ---------------------------------------------------------------- writing ---
 
 
-def _item(pub: Publication) -> dict[str, Any]:
+def item(pub: Publication) -> dict[str, Any]:
     return {
         **pub,
         "pk": f"PUB#{pub['id']}",
@@ -178,10 +177,10 @@ def save(
     references were checked; all in one transaction (after the actions in `before`)."""
     change = before or Change()
     if old is None:
-        change.put(_item(new), condition="attribute_not_exists(pk)", failure=IdTaken(new["id"]))
+        change.put(item(new), condition="attribute_not_exists(pk)", failure=IdTaken(new["id"]))
     else:
         change.put(
-            _item(new),
+            item(new),
             condition="#version = :version",
             names={"#version": "version"},
             values={":version": old["version"]},
