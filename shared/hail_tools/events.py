@@ -34,7 +34,12 @@ from hail_tools.triggers import DEFAULT_SENDER, sqs_event
 
 # In the Authorization header of events/*.json: a fresh local token goes there.
 TOKEN_PLACEHOLDER = "REPLACE_WITH_ACCESS_TOKEN"  # noqa: S105
-KIND_NAMES = {"api": "API Gateway proxy", "sqs": "SQS", "s3": "S3"}
+KIND_NAMES = {
+    "api": "API Gateway proxy",
+    "sqs": "SQS",
+    "s3": "S3",
+    "schedule": "EventBridge schedule",
+}
 
 # ------------------------------------------------------------------ reading, checking ---
 
@@ -78,6 +83,8 @@ def event_kind(event: Mapping[str, Any]) -> str | None:
         return {"aws:sqs": "sqs", "aws:s3": "s3"}.get(str(records[0].get("eventSource")))
     if {"httpMethod", "resource", "requestContext"} & event.keys():
         return "api"
+    if event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event":
+        return "schedule"
     return None
 
 
@@ -164,6 +171,8 @@ def function_for_event(project: Project, event: Mapping[str, Any]) -> tpl.Functi
         queue = _queue_name(event["Records"][0].get("eventSourceARN"))
         context = tpl.make_context(project.template)
         return next((f for f in functions.values() if _subscribes_to(f, queue, context)), None)
+    if kind == "schedule":
+        return next((f for f in functions.values() if "schedule" in trigger_kinds(f)), None)
     return None
 
 
@@ -182,7 +191,7 @@ def check_event(
         kind = next(iter(kinds))
     if kind == "api":
         _check_fields(event, label)
-    else:
+    elif kind != "schedule":
         _check_records(event, kind, label)
     if kinds and kind not in kinds:
         takes = " and ".join(sorted(KIND_NAMES[k] for k in kinds))

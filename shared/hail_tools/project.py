@@ -22,7 +22,7 @@ DEFAULT_URL = "http://127.0.0.1:3000"  # where `make run` serves the API by defa
 DEFAULT_REGION = "eu-west-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 # The kinds of event a function's triggers send it (template event Type -> kind).
-KINDS = {"Api": "api", "SQS": "sqs", "S3": "s3"}
+KINDS = {"Api": "api", "SQS": "sqs", "S3": "s3", "Schedule": "schedule"}
 
 
 class UsageError(Exception):

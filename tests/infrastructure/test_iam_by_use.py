@@ -29,6 +29,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -38,6 +39,7 @@ from hail_tools import template as tpl
 from hail_tools import triggers
 from hail_tools.gateway import LambdaContext, import_handler
 
+REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = tpl.load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 ACCOUNT, REGION = "123456789012", "eu-west-1"
@@ -510,6 +512,29 @@ def _exercise_routes(calls: dict[str, list], seeded: Any, token: Any, signin: An
     assert seeded.request("GET", "/p/draft001", headers={"Cookie": cookie}).status == 200
 
 
+def _exercise_housekeeping(calls: dict[str, list], aws: Any, gw: Any) -> None:
+    """Clean-up jobs left by deletions that stopped half-way, finished on the schedule: a
+    public tag (an article left untagged: counters move) and a private tag a publication
+    holds."""
+    from hail.storage import jobs as jobs_db
+    from hail.storage import publications as publications_db
+    from hail.storage import tags as tags_db
+
+    calls["current"][:] = ["admin"]
+    pub = publications_db.get_many(["welcome1"])[0]["welcome1"]
+    publications_db.save(pub, {**pub, "private_tags": ["principal"], "version": pub["version"] + 1})
+    for tag_id in ("outdoors", "principal"):
+        tag = tags_db.get(tag_id)
+        assert tag is not None
+        job = jobs_db.job(f"left-{tag_id}", "untag", tag_id, tag["org_id"], "2026-01-01 00:00:00")
+        tags_db.delete(tag, job)  # as a request that stopped before its clean-up
+    function = tpl.functions(aws.template, gw.context)["HousekeepingFunction"]
+    event = json.loads((REPO / "events" / "housekeeping_schedule.json").read_text())
+    calls["current"][:] = ["HousekeepingFunction"]
+    result = import_handler(function)(event, LambdaContext(function, gw.context, "t"))
+    assert result["jobs"] == 2 and result["changed"] >= 3, result
+
+
 def _exercise_pushes(calls: dict[str, list], seeded: Any, token: Any, aws: Any, gw: Any) -> None:
     from hail import connections
 
@@ -575,6 +600,7 @@ def test_each_function_is_granted_exactly_the_calls_it_makes(
     # Given every call each function makes, over every route and queue consumer
     _exercise_routes(calls, seeded, token, local_signin)
     _exercise_pushes(calls, seeded, token, aws, gateway)
+    _exercise_housekeeping(calls, aws, gateway)
     needs: dict[str, set[Need]] = {}
     for function_id in FUNCTIONS:
         made = {n for op, params in calls[function_id] for n in needs_of(op, params)}
