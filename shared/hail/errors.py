@@ -61,10 +61,6 @@ class BadRequest(HailError):
     code = "BAD_REQUEST"
 
 
-class Invalid(HailError):
-    code = "INVALID"
-
-
 class Unauthorized(HailError):
     code = "UNAUTHORIZED"
 
@@ -92,10 +88,6 @@ class Changed(Conflict):
 
 class PreconditionFailed(HailError):
     code = "PRECONDITION_FAILED"
-
-
-class PayloadTooLarge(HailError):
-    code = "PAYLOAD_TOO_LARGE"
 
 
 class Unprocessable(HailError):

@@ -223,6 +223,13 @@ def test_only_the_worker_may_read_credentials_or_use_their_key() -> None:
     assert "CREDENTIALS_TABLE_NAME" not in functions["ConnectionsFunction"].environment
 
 
+@pytest.mark.parametrize("function_id", ["AccountsFunction", "OAuthFunction"])
+def test_the_account_functions_cannot_touch_publications(function_id: str) -> None:
+    table = _arn("DataTable")
+    for action in ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"):
+        assert not allowed(function_id, Need(action, table, ("PUB#welcome1",)))
+
+
 def test_the_public_viewer_cannot_write_accounts_or_publications() -> None:
     table = _arn("DataTable")
     for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):

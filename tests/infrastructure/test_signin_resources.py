@@ -9,7 +9,6 @@ from typing import Any
 from hail.auth import SCOPES
 from hail.settings import Settings
 from hail_tools import template as tpl
-from test_iam_by_use import Need, allowed
 
 TEMPLATE = tpl.load_template()
 RESOURCES = TEMPLATE["Resources"]
@@ -99,11 +98,3 @@ def test_the_local_resolver_ignores_what_it_does_not_create(aws: Any) -> None:
     # The Cognito resources are not created locally: only tables and queues are.
     kinds = {RESOURCES[logical]["Type"] for logical in aws.names}
     assert kinds == {"AWS::DynamoDB::Table", "AWS::SQS::Queue"}
-
-
-def test_account_functions_cannot_touch_publications() -> None:
-    # What they may do is held to what they do by test_iam_by_use; here, what they may not.
-    table = "arn:aws:dynamodb:eu-west-1:123456789012:table/DataTable"
-    for function_id in ("AccountsFunction", "OAuthFunction"):
-        for action in ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"):
-            assert not allowed(function_id, Need(action, table, ("PUB#welcome1",)))
