@@ -5,6 +5,7 @@ Private tags are the team's own workflow labels: same shape, kept apart (a tag i
 the other), never shown on public pages.
 """
 
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -162,13 +163,17 @@ def delete(user_id: str, tag_id: str, private: bool, if_match: str | None) -> No
     now = utc_now().strftime("%Y-%m-%d %H:%M:%S.%f")
     job = jobs_db.job(str(uuid.uuid4()), UNTAG, tag["id"], tag["org_id"], now)
     tags_db.delete(tag, job)
-    untag(tag["id"], tag["org_id"])
-    jobs_db.done(job["id"])
+    if untag(tag["id"], tag["org_id"], until=time.monotonic() + CLEAN_UP_SECONDS) is not None:
+        jobs_db.done(job["id"])
 
 
-def untag(tag_id: str, org_id: str) -> int:
+CLEAN_UP_SECONDS = 4.0  # a deletion's request cleans up this long at most; housekeeping the rest
+
+
+def untag(tag_id: str, org_id: str, *, until: float | None = None) -> int | None:
     """Remove a deleted tag from every article and publication that still holds it; how
-    many changed. Safe to run again."""
+    many changed, or None if `until` (a time.monotonic() deadline) came first. Safe to run
+    again: what is done is not done twice."""
     changed = 0
     for kind, statuses in (("ART", articles_db.STATUSES), ("PUB", ("",))):
         partitions = (
@@ -178,6 +183,8 @@ def untag(tag_id: str, org_id: str) -> int:
         )
         rows = idx.entries(idx.Listing(partitions, "created"))
         for entry in rows:
+            if until is not None and time.monotonic() > until:
+                return None
             item_id = entry.pk.split("#", 1)[1]
             changed += _remove_tag(kind, item_id, tag_id)
     return changed

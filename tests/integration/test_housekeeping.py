@@ -61,3 +61,23 @@ def test_a_young_job_is_left_to_the_request_that_made_it(api, aws, gateway):
         TableName=aws.table_name, Key={"pk": {"S": "JOB#left-outdoors"}, "sk": {"S": "JOB"}}
     )
     assert "Item" in stored
+
+
+def test_a_deletion_out_of_time_leaves_its_job_and_the_schedule_finishes_it(
+    api, aws, gateway, monkeypatch
+):
+    from hail import housekeeping, tags
+
+    # Given a deletion whose request has no time left to clean up
+    monkeypatch.setattr(tags, "CLEAN_UP_SECONDS", -1.0)
+    assert api("DELETE", "/v1/tags/outdoors", user="alice").status == 204
+    # Then the tag is gone from every view at once, though camplog1 still holds its id
+    assert api("GET", "/v1/articles/camplog1").json()["tags"] == []
+    assert api("GET", "/v1/tags/outdoors").status == 404
+    untagged = api("GET", "/v1/organisations/demo-school/articles/count?untagged=1").json()
+    # When the schedule runs once the job is old enough
+    monkeypatch.setattr(housekeeping, "LEFT_FOR", timedelta(0))
+    assert _run(aws, gateway) == {"jobs": 1, "changed": 2}
+    # Then the counts follow: camplog1 is untagged now
+    after = api("GET", "/v1/organisations/demo-school/articles/count?untagged=1").json()
+    assert after["count"] == untagged["count"] + 1
