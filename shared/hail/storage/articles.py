@@ -185,53 +185,24 @@ def out_of_publication(change: Change, article_ids: Iterable[str], publication_i
 
 
 def listed(
-    org_id: str,
-    statuses: Iterable[str],
-    order: str,
-    descending: bool = True,
-    *,
-    low: str | None = None,
-    high: str | None = None,
-    flagged: bool | None = None,
-    untagged: bool | None = None,
+    org_id: str, statuses: Iterable[str], order: str, descending: bool = True, **bounds: Any
 ) -> listing.Listing:
     """The organisation's articles of these statuses: the flagged or untagged rows when only
-    those are wanted (they hold few), else the articles' own entries, filtered."""
+    those are wanted (they hold few), else the articles' own entries, filtered. `bounds`:
+    low, high, flagged, untagged (as listing.Listing takes them)."""
     family = "ART"
     if order != "updated":  # rows carry no s_updated
-        if flagged:
-            family, flagged = "FLAGART", None
-        elif untagged:
-            family, untagged = "UNTAGART", None
-    return listing.Listing(
-        partitions=tuple(f"{family}#{org_id}#{s}" for s in statuses),
-        order=order,
-        descending=descending,
-        low=low,
-        high=high,
-        flagged=flagged,
-        untagged=untagged,
-    )
+        if bounds.get("flagged"):
+            family, bounds["flagged"] = "FLAGART", None
+        elif bounds.get("untagged"):
+            family, bounds["untagged"] = "UNTAGART", None
+    partitions = tuple(f"{family}#{org_id}#{s}" for s in statuses)
+    return listing.Listing(partitions, order, descending, **bounds)
 
 
 def tagged(
-    tag_id: str,
-    statuses: Iterable[str],
-    order: str,
-    descending: bool = True,
-    *,
-    low: str | None = None,
-    high: str | None = None,
-    flagged: bool | None = None,
-    untagged: bool | None = None,
+    tag_id: str, statuses: Iterable[str], order: str, descending: bool = True, **bounds: Any
 ) -> listing.Listing:
     """A tag's articles of these statuses (its rows under the tag)."""
-    return listing.Listing(
-        partitions=tuple(f"TAGART#{tag_id}#{s}" for s in statuses),
-        order=order,
-        descending=descending,
-        low=low,
-        high=high,
-        flagged=flagged,
-        untagged=untagged,
-    )
+    partitions = tuple(f"TAGART#{tag_id}#{s}" for s in statuses)
+    return listing.Listing(partitions, order, descending, **bounds)
